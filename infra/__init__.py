@@ -1,0 +1,1 @@
+"""Define, test and continuously deploy serverless AWS applications with troposphere."""

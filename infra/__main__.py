@@ -1,0 +1,5 @@
+"""`python -m infra ...`"""
+
+from infra.cli import main
+
+main()

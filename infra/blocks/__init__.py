@@ -1,0 +1,1 @@
+"""Reusable building blocks: each returns troposphere objects for a stack to declare."""

@@ -1,0 +1,204 @@
+"""A Lambda function as declared data, and the role + log group + function it becomes.
+
+A `FunctionSpec` says what a function is and what it may touch in terms of
+names (`Grant("table", ...)`); the backend stack resolves those names to ARNs.
+The same declarations drive packaging, so there is one list of functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from awacs import logs as logs_actions
+from awacs import xray as xray_actions
+from awacs.aws import Action, Allow, Condition, Statement, StringEquals
+from troposphere import GetAtt, Sub
+from troposphere.awslambda import Code, Environment, Function, TracingConfig
+from troposphere.iam import Policy, Role
+from troposphere.logs import LogGroup
+
+from infra.blocks.policy import allow, document, service_principal
+from infra.config import LambdaDefaults
+from infra.naming import pascal
+from infra.stack import delete_with_stack, skip_checks
+
+# checkov rules that do not fit a serverless function, each with the reason.
+FUNCTION_CHECK_SKIPS = {
+    "CKV_AWS_115": "Concurrency is bounded by API throttling and each event source's maximum "
+    "concurrency; reserving it would starve small accounts.",
+    "CKV_AWS_116": "Failures stay where the trigger keeps them: the HTTP caller gets the error, "
+    "SQS redrives to its DLQ, async SNS uses an on-failure destination.",
+    "CKV_AWS_117": "Reaches only AWS APIs over TLS; a VPC would add NAT cost and cold starts.",
+    "CKV_AWS_173": "The environment holds names and limits only, never secrets.",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Actions on a named target; the stack maps the name to ARNs (`prefix` for objects)."""
+
+    target: str
+    actions: tuple[Action, ...]
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Published:
+    """A value another stack published (`/<app>/<env>/<stack>/<name>`)."""
+
+    stack: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value derived from the environment's settings, by name (see the backend stack)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class HttpRoutes:
+    """Invoked synchronously by the HTTP API for these route keys (`METHOD /path`)."""
+
+    routes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """Fed by an SQS queue subscribed to a topic; failures retry, then go to a DLQ."""
+
+    topic: Published
+    batch_size: int = 10
+    max_concurrency: int = 5
+    max_receive_count: int = 5
+
+
+@dataclass(frozen=True)
+class TopicSubscription:
+    """Invoked asynchronously by SNS; failures go to an on-failure destination."""
+
+    topic: Published
+    maximum_retry_attempts: int = 2
+
+
+Trigger = HttpRoutes | QueueSubscription | TopicSubscription
+EnvValue = str | Published | Setting
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function: its code folder, settings, environment, permissions and trigger."""
+
+    name: str
+    source: str
+    trigger: Trigger
+    description: str
+    handler: str = "handler.lambda_handler"
+    memory: int | None = None
+    timeout: int | None = None
+    environment: Mapping[str, EnvValue] = field(default_factory=dict)
+    grants: tuple[Grant, ...] = ()
+
+    @property
+    def logical_name(self) -> str:
+        """`uploads` -> `Uploads`: the stem of every logical ID this function owns."""
+        return pascal(self.name)
+
+    @property
+    def code_key_parameter(self) -> str:
+        """The template parameter that carries the S3 key of this function's zip."""
+        return f"{self.logical_name}CodeKey"
+
+
+@dataclass(frozen=True)
+class BuiltFunction:
+    """The resources one declaration became, for the stack to wire triggers to."""
+
+    spec: FunctionSpec
+    role: Role
+    log_group: LogGroup
+    function: Function
+
+    @property
+    def resources(self) -> tuple[Any, ...]:
+        return (self.role, self.log_group, self.function)
+
+
+def lambda_role(
+    logical_id: str, role_name: str, policy_name: str, statements: Sequence[Statement]
+) -> Role:
+    """A role only Lambda in this account can assume, with exactly `statements`."""
+    trust = Statement(
+        Effect=Allow,
+        Principal=service_principal("lambda"),
+        Action=[Action("sts", "AssumeRole")],
+        Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
+    )
+    return Role(
+        logical_id,
+        RoleName=role_name,
+        AssumeRolePolicyDocument=document(trust),
+        Policies=[Policy(PolicyName=policy_name, PolicyDocument=document(*statements))],
+    )
+
+
+def build_function(
+    spec: FunctionSpec,
+    *,
+    function_name: str,
+    defaults: LambdaDefaults,
+    code_bucket: Any,
+    code_key: Any,
+    environment: Mapping[str, Any],
+    statements: Sequence[Statement],
+    log_retention_days: int,
+    log_kms_key_arn: Any,
+) -> BuiltFunction:
+    """Role (least privilege) + log group (retention, KMS) + function (arm64, traced)."""
+    stem = spec.logical_name
+    log_group = delete_with_stack(
+        LogGroup(
+            f"{stem}LogGroup",
+            LogGroupName=f"/aws/lambda/{function_name}",
+            RetentionInDays=log_retention_days,
+            KmsKeyId=log_kms_key_arn,
+        )
+    )
+    own_statements = [
+        allow(
+            "WriteOwnLogs",
+            [logs_actions.CreateLogStream, logs_actions.PutLogEvents],
+            [GetAtt(log_group, "Arn")],
+        ),
+        # X-Ray accepts no resource narrower than "*" for these two actions.
+        allow(
+            "SendTraces", [xray_actions.PutTraceSegments, xray_actions.PutTelemetryRecords], ["*"]
+        ),
+        *statements,
+    ]
+    role = lambda_role(f"{stem}Role", function_name, "least-privilege", own_statements)
+    function = Function(
+        f"{stem}Function",
+        FunctionName=function_name,
+        Description=spec.description,
+        Runtime=defaults.runtime,
+        Architectures=[defaults.architecture],
+        Handler=spec.handler,
+        MemorySize=spec.memory or defaults.memory,
+        Timeout=spec.timeout or defaults.timeout,
+        Role=GetAtt(role, "Arn"),
+        Code=Code(S3Bucket=code_bucket, S3Key=code_key),
+        TracingConfig=TracingConfig(Mode="Active"),
+        Environment=Environment(Variables=dict(sorted(environment.items()))),
+        DependsOn=[log_group.title],
+    )
+    skip_checks(function, FUNCTION_CHECK_SKIPS)
+    return BuiltFunction(spec=spec, role=role, log_group=log_group, function=function)
+
+
+def code_key_default(spec: FunctionSpec) -> str:
+    """Before packaging, a placeholder key that says where the real one comes from."""
+    return f"lambdas/{spec.name}/unpackaged.zip"

@@ -1,0 +1,44 @@
+"""The one place that turns config names into AWS names and parameter paths.
+
+Logical IDs never come from here: they are literals in the stack classes, so
+an environment changes names and values, never logical IDs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from infra.errors import InfraError
+
+_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def physical_name(*parts: str, limit: int = 64) -> str:
+    """`photos`, `dev`, `uploads` -> `photos-dev-uploads`; refuses what AWS would."""
+    for part in parts:
+        if not _PART.match(part):
+            raise InfraError(f"name part {part!r} must be lowercase letters, digits and hyphens")
+    name = "-".join(parts)
+    if len(name) > limit:
+        raise InfraError(f"name {name!r} is {len(name)} characters; the limit is {limit}")
+    return name
+
+
+def ssm_path(app: str, scope: str, stack: str, name: str) -> str:
+    """Where a stack publishes an outward value: `/<app>/<env>/<stack>/<name>`."""
+    return f"/{app}/{scope}/{stack}/{name}"
+
+
+def pascal(name: str) -> str:
+    """`thumbnail-worker` -> `ThumbnailWorker`, for logical IDs derived from declared names."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
+
+
+def unique(names: list[str], what: str) -> list[str]:
+    """Raise a clear error on the first duplicate instead of letting one overwrite another."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InfraError(f"{what} {name!r} is declared twice")
+        seen.add(name)
+    return names

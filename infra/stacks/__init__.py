@@ -1,0 +1,21 @@
+"""The stacks, in deploy order: base once per account, then data, backend, frontend per env."""
+
+from __future__ import annotations
+
+from infra.stack import Stack
+from infra.stacks.backend import BackendStack
+from infra.stacks.base import BaseStack
+from infra.stacks.data import DataStack
+from infra.stacks.frontend import FrontendStack
+
+ACCOUNT_STACKS: tuple[type[Stack], ...] = (BaseStack,)
+ENVIRONMENT_STACKS: tuple[type[Stack], ...] = (DataStack, BackendStack, FrontendStack)
+
+__all__ = [
+    "ACCOUNT_STACKS",
+    "ENVIRONMENT_STACKS",
+    "BackendStack",
+    "BaseStack",
+    "DataStack",
+    "FrontendStack",
+]
