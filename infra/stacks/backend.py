@@ -61,7 +61,7 @@ class BackendStack(Stack):
 
     @property
     def data_key_arn(self) -> Parameter:
-        return self.published(Published("data", "DataKeyArn"))
+        return self.published(Published("data", "KeyArn"))
 
     @cached_property
     def settings(self) -> dict[str, str]:

@@ -144,10 +144,12 @@ class BaseStack(Stack):
                 Action=[s3_actions.PutObject],
                 Resource=[objects(bucket, "AWSLogs/${AWS::AccountId}/")],
                 Condition=Condition(
-                    [
-                        StringEquals("s3:x-amz-acl", "bucket-owner-full-control"),
-                        StringEquals("aws:SourceArn", self.trail_arn),
-                    ]
+                    StringEquals(
+                        {
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                            "aws:SourceArn": self.trail_arn,
+                        }
+                    )
                 ),
             ),
         ]
@@ -180,8 +182,12 @@ class BaseStack(Stack):
                 Resource=[objects(bucket, "flow-logs/AWSLogs/${AWS::AccountId}/")],
                 Condition=Condition(
                     [
-                        StringEquals("s3:x-amz-acl", "bucket-owner-full-control"),
-                        StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}")),
+                        StringEquals(
+                            {
+                                "s3:x-amz-acl": "bucket-owner-full-control",
+                                "aws:SourceAccount": Sub("${AWS::AccountId}"),
+                            }
+                        ),
                         ArnLike("aws:SourceArn", arn("logs", "*")),
                     ]
                 ),

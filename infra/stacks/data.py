@@ -137,7 +137,7 @@ class DataStack(Stack):
         key = kms_key(
             "DataKey", f"{self.stack_name} table, topics and logs", logs, s3_publishes, alarms
         )
-        self.publish("DataKeyArn", GetAtt(key, "Arn"), "KMS key for this env's data and logs")
+        self.publish("KeyArn", GetAtt(key, "Arn"), "KMS key for this env's data and logs")
         return key
 
     @resource

@@ -1,0 +1,72 @@
+"""Nothing lost: stateful resources retained; everything tagged app / env / stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.templates.conftest import Template
+
+RETAINED_TYPES = {
+    "AWS::DynamoDB::Table",
+    "AWS::Cognito::UserPool",
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+}
+# Said explicitly (cfn-lint I3011 asks), and deleted with the stack on purpose.
+DELETED_WITH_STACK = {
+    "AWS::Logs::LogGroup": "named after the function: a retained one would block re-creation",
+    "AWS::SQS::Queue": "work in flight only; failures are alarmed on, not archived",
+}
+
+
+def test_every_stateful_resource_is_retained(templates: dict[str, Template]) -> None:
+    seen = set()
+    for name, template in templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] in RETAINED_TYPES:
+                seen.add(resource["Type"])
+                assert resource.get("DeletionPolicy") == "Retain", f"{name} {logical_id}"
+                assert resource.get("UpdateReplacePolicy") == "Retain", f"{name} {logical_id}"
+    assert seen == RETAINED_TYPES
+
+
+def test_operational_state_says_its_deletion_policy(templates: dict[str, Template]) -> None:
+    for name, template in templates.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] in DELETED_WITH_STACK:
+                assert resource.get("DeletionPolicy") == "Delete", f"{name} {logical_id}"
+                assert resource.get("UpdateReplacePolicy") == "Delete", f"{name} {logical_id}"
+
+
+def tags_of(resource: Template) -> dict[str, str] | None:
+    properties = resource.get("Properties", {})
+    for key in ("Tags", "UserPoolTags"):
+        if key in properties:
+            value = properties[key]
+            return value if isinstance(value, dict) else {t["Key"]: t["Value"] for t in value}
+    return None
+
+
+# Types whose CloudFormation schema takes no tags at all.
+UNTAGGABLE = {
+    "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy", "AWS::KMS::Alias",
+    "AWS::Cognito::UserPoolClient", "AWS::ApiGatewayV2::Authorizer", "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission", "AWS::Lambda::EventInvokeConfig",
+    "AWS::SNS::Subscription", "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["main/base", "dev/data", "dev/backend", "prod/frontend"])
+def test_every_taggable_resource_is_tagged(templates: dict[str, Template], name: str) -> None:
+    scope, stack = name.split("/")
+    for logical_id, resource in templates[name]["Resources"].items():
+        if resource["Type"] in UNTAGGABLE:
+            continue
+        tags = tags_of(resource)
+        assert tags is not None, f"{name} {logical_id} ({resource['Type']}) has no tags"
+        assert {k: tags[k] for k in ("app", "env", "stack")} == {
+            "app": "photos",
+            "env": scope,
+            "stack": stack,
+        }, logical_id
