@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: ruff, then pytest (templates, cfn-lint, checkov, lambdas, deploy on moto).
+# Extra arguments go to pytest, e.g. -k backend.
+source "$(dirname "$0")/_env.sh"
+ensure_venv
+ensure_checkov
+.venv/bin/python -m ruff check .
+.venv/bin/python -m ruff format --check .
+exec .venv/bin/python -m pytest "$@"
