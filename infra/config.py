@@ -7,6 +7,8 @@ Every problem is reported as one line naming the file, the key and the reason.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -149,10 +151,16 @@ ACCOUNT_DEFAULTS: dict[str, Any] = {"trail_log_expiry_days": 365}
 
 @cache
 def aws_regions() -> frozenset[str]:
-    """Every region botocore knows, in every partition (read from its bundled data)."""
-    from botocore.loaders import create_loader
+    """Every region botocore knows, in every partition, from its bundled partitions.json.
 
-    partitions = create_loader().load_data("partitions")["partitions"]
+    Read as data next to the botocore package, without importing botocore: the
+    import costs more than the whole render.
+    """
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("botocore", "", "not installed; reinstall the project")
+    data = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
+    partitions = json.loads(data.read_text(encoding="utf-8"))["partitions"]
     return frozenset(
         region
         for partition in partitions
