@@ -1,18 +1,35 @@
-"""The `infra` command group: known errors become one line on stderr and an exit code."""
+"""The `infra` command group: known errors become one line on stderr and an exit code.
+
+Commands load on demand, so `render` never pays for what `package` imports.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from infra.commands.lint import lint_command
-from infra.commands.render import render_command
 from infra.errors import InfraError
+
+COMMANDS = {
+    "render": "infra.commands.render:render_command",
+    "lint": "infra.commands.lint:lint_command",
+    "package": "infra.commands.package:package_command",
+}
 
 
 class InfraGroup(click.Group):
-    """Turns an InfraError from any command into its message and exit code, no traceback."""
+    """Loads commands lazily; turns an InfraError into its message and exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -25,10 +42,6 @@ class InfraGroup(click.Group):
 @click.group(cls=InfraGroup)
 def cli() -> None:
     """Define, test and deploy the app's CloudFormation stacks."""
-
-
-cli.add_command(render_command)
-cli.add_command(lint_command)
 
 
 def main() -> None:

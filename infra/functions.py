@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from awacs import dynamodb, rekognition, s3
 
-from infra.blocks.function import (
+from infra.function_spec import (
     FunctionSpec,
     Grant,
     HttpRoutes,

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import AppConfig
+from infra.constants import DEFAULT_TEMPLATES_OUT as DEFAULT_OUT
 from infra.errors import TemplateLimitError
+from infra.files import write_atomic
 from infra.stack import Stack, StackContext
 from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS
 
 MAX_RESOURCES = 500
 MAX_TEMPLATE_BYTES = 1_048_576  # from S3
 MAX_INLINE_TEMPLATE_BYTES = 51_200  # passed as TemplateBody
-
-DEFAULT_OUT = Path("build/templates")
 
 
 @dataclass(frozen=True)
@@ -81,19 +79,6 @@ def check_limits(stack: Stack, text: str) -> tuple[int, int]:
             f"{MAX_TEMPLATE_BYTES}. Split the stack."
         )
     return resources, size
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as temp:
-            temp.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def render_texts(stacks: Iterable[Stack]) -> Iterator[tuple[Stack, str, int, int]]:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from infra.config import DEFAULT_CONFIG_FILE, AppConfig, load_config
-from infra.render import DEFAULT_OUT
+from infra.constants import DEFAULT_TEMPLATES_OUT as DEFAULT_OUT
 
 F = Callable[..., Any]
 
@@ -58,3 +58,14 @@ def out_option(command: F) -> F:
 
 def read_config(config_path: Path, overrides: tuple[str, ...]) -> AppConfig:
     return load_config(config_path, overrides)
+
+
+def aws_options(command: F) -> F:
+    """--profile/--region/--endpoint-url; unset, boto3 reads AWS_PROFILE, AWS_REGION, ..."""
+    for name, help_text in (
+        ("--endpoint-url", "Send AWS calls here (e.g. a local emulator)."),
+        ("--region", "AWS region (default: the environment's)."),
+        ("--profile", "AWS profile from your AWS config."),
+    ):
+        command = click.option(name, default=None, help=help_text)(command)
+    return command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.stack import Stack
 from infra.stacks.backend import BackendStack
 from infra.stacks.base import BaseStack
@@ -10,6 +11,8 @@ from infra.stacks.frontend import FrontendStack
 
 ACCOUNT_STACKS: tuple[type[Stack], ...] = (BaseStack,)
 ENVIRONMENT_STACKS: tuple[type[Stack], ...] = (DataStack, BackendStack, FrontendStack)
+if tuple(s.name for s in ENVIRONMENT_STACKS) != ENVIRONMENT_STACK_NAMES:
+    raise RuntimeError("infra.constants.ENVIRONMENT_STACK_NAMES disagrees with the stacks")
 
 __all__ = [
     "ACCOUNT_STACKS",

@@ -25,20 +25,18 @@ from troposphere.cloudwatch import Alarm, MetricDimension
 from troposphere.logs import LogGroup
 from troposphere.sns import Topic
 
-from infra.blocks.function import (
-    BuiltFunction,
+from infra.blocks.function import BuiltFunction, build_function, code_key_default
+from infra.blocks.http_api import default_stage, http_api, jwt_authorizer, lambda_routes
+from infra.blocks.policy import allow
+from infra.blocks.queue import dead_letter_queue, subscription, topic_may_send, work_queue
+from infra.function_spec import (
     FunctionSpec,
     HttpRoutes,
     Published,
     QueueSubscription,
     Setting,
     TopicSubscription,
-    build_function,
-    code_key_default,
 )
-from infra.blocks.http_api import default_stage, http_api, jwt_authorizer, lambda_routes
-from infra.blocks.policy import allow
-from infra.blocks.queue import dead_letter_queue, subscription, topic_may_send, work_queue
 from infra.functions import FUNCTIONS
 from infra.naming import unique
 from infra.stack import Stack, delete_with_stack, resource, skip_checks
