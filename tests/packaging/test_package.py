@@ -1,0 +1,248 @@
+"""Packaging: reproducible bytes, content-addressed names, cached dependencies, clean zips.
+
+These run offline with a stand-in installer that writes a small package the
+way pip --target would; test_real_wheels.py fetches a real wheel once.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.config import LambdaDefaults
+from infra.errors import InfraError
+from infra.function_spec import FunctionSpec, HttpRoutes
+from infra.package import DependencyCache, Packager, package_environment
+from tests.conftest import REPO
+
+ARM = LambdaDefaults(runtime="python3.12", architecture="arm64", memory=128, timeout=3)
+X86 = LambdaDefaults(runtime="python3.12", architecture="x86_64", memory=128, timeout=3)
+
+
+class FakePip:
+    """Installs `requirements` as tiny packages, plus the clutter pip leaves behind."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, requirements: Path, target: Path, defaults: LambdaDefaults) -> None:
+        self.calls.append((requirements.read_text(), defaults.architecture))
+        for line in requirements.read_text().split():
+            name = line.split("==")[0].replace("-", "_")
+            (target / name).mkdir()
+            (target / name / "__init__.py").write_text(f"ARCH = {defaults.architecture!r}\n")
+            (target / name / "__pycache__").mkdir()
+            (target / name / "__pycache__" / "__init__.cpython-312.pyc").write_bytes(b"\0")
+            (target / f"{name}-1.0.dist-info").mkdir()
+            (target / f"{name}-1.0.dist-info" / "METADATA").write_text(f"Name: {name}\n")
+        for runtime_package in ("boto3", "botocore"):
+            (target / runtime_package).mkdir()
+            (target / runtime_package / "__init__.py").write_text("")
+            (target / f"{runtime_package}-1.0.dist-info").mkdir()
+        (target / "bin").mkdir()
+        (target / "bin" / "script").write_text("#!/bin/sh\n")
+
+
+def make_function(repo: Path, name: str, requirements: str = "pkg-a==1.0\n") -> FunctionSpec:
+    source = repo / "lambdas" / name
+    (source / "tests").mkdir(parents=True)
+    (source / "handler.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    (source / f"{name}_logic.py").write_text("VALUE = 1\n")
+    (source / "requirements.txt").write_text(requirements)
+    (source / "tests" / "test_logic.py").write_text("def test(): pass\n")
+    (source / "test_handler.py").write_text("def test(): pass\n")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    return FunctionSpec(
+        name=name, source=f"lambdas/{name}", trigger=HttpRoutes(("GET /x",)), description=name
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return tmp_path / "repo"
+
+
+@pytest.fixture
+def pip() -> FakePip:
+    return FakePip()
+
+
+def packager(repo: Path, out: Path, cache: Path, pip: FakePip) -> Packager:
+    return Packager(repo, out, DependencyCache(cache, pip))
+
+
+def test_two_builds_give_identical_bytes(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    first = packager(repo, tmp_path / "out1", tmp_path / "cache1", pip).build(spec, ARM)
+    second = packager(repo, tmp_path / "out2", tmp_path / "cache2", pip).build(spec, ARM)
+    assert first.sha256 == second.sha256
+    assert first.file == second.file == f"alpha-{first.sha256[:16]}.zip"
+    assert (tmp_path / "out1" / first.file).read_bytes() == (
+        tmp_path / "out2" / second.file
+    ).read_bytes()
+
+
+def test_zip_holds_handler_at_root_and_dependencies_but_no_clutter(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    spec = make_function(repo, "alpha")
+    built = packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+    assert "handler.py" in names
+    assert "alpha_logic.py" in names
+    assert "pkg_a/__init__.py" in names
+    assert "pkg_a-1.0.dist-info/METADATA" in names
+    for unwanted in (
+        "__pycache__",
+        ".pyc",
+        "tests/",
+        "test_handler.py",
+        "boto3",
+        "botocore",
+        "bin/",
+        "requirements.txt",
+    ):
+        assert not [n for n in names if unwanted in n], unwanted
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in infos)
+    assert {info.external_attr >> 16 for info in infos} == {0o644}
+    dependency_names = names[:2]
+    own_names = names[2:]
+    assert dependency_names == sorted(dependency_names)
+    assert own_names == sorted(own_names)
+
+
+def test_a_code_change_changes_only_that_functions_hash(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    alpha, beta = make_function(repo, "alpha"), make_function(repo, "beta")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    before = {spec.name: build.build(spec, ARM) for spec in (alpha, beta)}
+    (repo / "lambdas" / "alpha" / "alpha_logic.py").write_text("VALUE = 2\n")
+    after = {spec.name: build.build(spec, ARM) for spec in (alpha, beta)}
+    assert after["alpha"].sha256 != before["alpha"].sha256
+    assert after["alpha"].rebuilt is True
+    assert after["beta"].sha256 == before["beta"].sha256
+    assert after["beta"].rebuilt is False
+    assert len(pip.calls) == 1, "same requirements and platform: installed once"
+
+
+def test_nothing_changed_means_nothing_rebuilt(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    first = build.build(spec, ARM)
+    mtime = (tmp_path / "out" / first.file).stat().st_mtime_ns
+    second = build.build(spec, ARM)
+    assert (second.rebuilt, second.sha256) == (False, first.sha256)
+    assert (tmp_path / "out" / first.file).stat().st_mtime_ns == mtime
+
+
+def test_a_deleted_zip_is_rebuilt_identically(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    first = build.build(spec, ARM)
+    (tmp_path / "out" / first.file).unlink()
+    again = build.build(spec, ARM)
+    assert again.rebuilt is True
+    assert again.sha256 == first.sha256
+
+
+def test_requirements_or_platform_change_reinstalls(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    spec = make_function(repo, "alpha")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    arm = build.build(spec, ARM)
+    x86 = build.build(spec, X86)
+    (repo / "lambdas" / "alpha" / "requirements.txt").write_text("pkg-a==1.0\npkg-b==2.0\n")
+    more = build.build(spec, ARM)
+    assert len({arm.sha256, x86.sha256, more.sha256}) == 3
+    assert [arch for _, arch in pip.calls] == ["arm64", "x86_64", "arm64"]
+
+
+def test_no_requirements_means_no_install(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    (repo / "lambdas" / "alpha" / "requirements.txt").unlink()
+    built = packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
+        assert archive.namelist() == ["alpha_logic.py", "handler.py"]
+    assert pip.calls == []
+
+
+def test_shared_modules_go_into_every_zip(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    (repo / "lambdas" / "shared").mkdir()
+    (repo / "lambdas" / "shared" / "photo_keys.py").write_text("PREFIX = 'uploads/'\n")
+    built = packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
+        assert "photo_keys.py" in archive.namelist()
+
+
+def test_a_file_that_shadows_a_dependency_is_refused(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    spec = make_function(repo, "alpha")
+    (repo / "lambdas" / "alpha" / "pkg_a").mkdir()
+    (repo / "lambdas" / "alpha" / "pkg_a" / "__init__.py").write_text("")
+    with pytest.raises(
+        InfraError, match=r"lambdas/alpha: pkg_a/__init__.py also comes from a dependency"
+    ):
+        packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    assert not list((tmp_path / "out").glob("*.zip")), "nothing half-written"
+
+
+def test_a_missing_handler_is_a_clear_error(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    spec = make_function(repo, "alpha")
+    (repo / "lambdas" / "alpha" / "handler.py").unlink()
+    with pytest.raises(InfraError, match=r"lambdas/alpha: no handler\.py for alpha"):
+        packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+
+
+def test_failed_install_leaves_no_cache_entry(repo: Path, tmp_path: Path) -> None:
+    spec = make_function(repo, "alpha")
+
+    def broken(requirements: Path, target: Path, defaults: LambdaDefaults) -> None:
+        (target / "partial").mkdir()
+        raise InfraError("pip could not install for Lambda")
+
+    with pytest.raises(InfraError):
+        Packager(repo, tmp_path / "out", DependencyCache(tmp_path / "cache", broken)).build(
+            spec, ARM
+        )
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_environment_packaging_writes_config_files_with_code_keys(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    from infra.config import load_config
+
+    specs = (make_function(repo, "alpha"), make_function(repo, "beta"))
+    environment = load_config(REPO / "infra.toml").environments["dev"]
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    built = package_environment(build, "photos", environment, tmp_path / "templates", specs)
+    backend = json.loads((tmp_path / "templates" / "dev" / "backend.config.json").read_text())
+    assert backend["Parameters"] == {
+        "AlphaCodeKey": f"lambdas/{built[0].file}",
+        "BetaCodeKey": f"lambdas/{built[1].file}",
+    }
+    assert backend["Tags"] == {"app": "photos", "env": "dev", "stack": "backend"}
+    data = json.loads((tmp_path / "templates" / "dev" / "data.config.json").read_text())
+    assert data == {"Parameters": {}, "Tags": {"app": "photos", "env": "dev", "stack": "data"}}
+
+
+def test_every_declared_function_has_its_code() -> None:
+    """The declarations and lambdas/ agree: each source folder has a handler and requirements."""
+    from infra.functions import FUNCTIONS
+
+    for spec in FUNCTIONS:
+        source = REPO / spec.source
+        module = spec.handler.split(".")[0]
+        assert (source / f"{module}.py").is_file(), spec.name
+        assert (source / "requirements.txt").is_file(), spec.name
+        assert "boto3" not in (source / "requirements.txt").read_text(), spec.name
