@@ -198,10 +198,10 @@ class _Reader:
         value = self.table[name]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         # TOML booleans are ints in Python; never accept one where a number is meant.
-        if isinstance(value, bool) and bool not in kinds:
-            raise self.fail(name, f"{value!r} must be {_kind_name(kinds)}")
-        if not isinstance(value, kinds):
-            raise self.fail(name, f"{value!r} must be {_kind_name(kinds)}")
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if wrong_bool or not isinstance(value, kinds):
+            hint = " (quote it)" if str in kinds and isinstance(value, int) else ""
+            raise self.fail(name, f"{show(value)} must be {_kind_name(kinds)}{hint}")
         return value
 
     def text(self, name: str, pattern: re.Pattern[str], what: str, **kw: Any) -> str | None:
@@ -211,7 +211,7 @@ class _Reader:
                 raise self.fail(name, "is required")
             return None
         if not pattern.match(value):
-            raise self.fail(name, f"{value!r} is not {what}")
+            raise self.fail(name, f"{show(value)} is not {what}")
         return value
 
     def choice(self, name: str, choices: Iterable[Any], kind: type, what: str) -> Any:
@@ -219,7 +219,7 @@ class _Reader:
         choices = tuple(choices)
         if value not in choices:
             listed = ", ".join(str(c) for c in choices)
-            raise self.fail(name, f"{value!r} is not {what} (one of: {listed})")
+            raise self.fail(name, f"{show(value)} is not {what} (one of: {listed})")
         return value
 
     def number(self, name: str, low: int, high: int) -> int:
@@ -231,12 +231,21 @@ class _Reader:
     def region(self, name: str) -> str:
         value = self.get(name, str, required=True)
         if value not in aws_regions():
-            raise self.fail(name, f"{value!r} is not an AWS region")
+            raise self.fail(name, f"{show(value)} is not an AWS region")
         return value
 
     def table_at(self, name: str) -> _Reader:
         value = self.get(name, dict, required=True)
         return _Reader(self.source, value, self.key(name))
+
+
+def show(value: Any) -> str:
+    """A value as the TOML file spells it: true, 12, 'text', [1, 2]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    return repr(value)
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
@@ -268,6 +277,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     for item in overrides:
         path, sep, text = item.partition("=")
         keys = path.strip().split(".")
+        text = text.strip()
         if not sep or not all(keys):
             raise ConfigError(
                 "--set", item, "expected KEY.PATH=VALUE, e.g. environments.dev.region=eu-west-1"
@@ -297,7 +307,11 @@ def _parse_account(source: str, name: str, table: Mapping[str, Any]) -> Account:
     reader = _Reader(source, _merge(ACCOUNT_DEFAULTS, table), f"accounts.{name}")
     reader.reject_unknown(["account_id", "region", "flow_logs_vpc_id", *ACCOUNT_DEFAULTS])
     if not ENV_NAME.match(name):
-        raise ConfigError(source, f"accounts.{name}", "name must be 1-10 lowercase letters/digits")
+        raise ConfigError(
+            source,
+            f"accounts.{name}",
+            "name must start with a letter: 1-10 lowercase letters/digits",
+        )
     return Account(
         name=name,
         account_id=reader.text("account_id", ACCOUNT_ID, "a 12-digit AWS account id"),
@@ -305,6 +319,50 @@ def _parse_account(source: str, name: str, table: Mapping[str, Any]) -> Account:
         flow_logs_vpc_id=reader.text("flow_logs_vpc_id", VPC_ID, "a VPC id (vpc-...)"),
         trail_log_expiry_days=reader.number("trail_log_expiry_days", 1, 3653),
     )
+
+
+def _parse_settings(reader: _Reader) -> dict[str, Any]:
+    """Every environment setting but account and region, validated, by Environment field."""
+    origins = reader.get("frontend_origins", list, required=True)
+    for index, origin in enumerate(origins):
+        if not isinstance(origin, str) or not ORIGIN.match(origin):
+            raise ConfigError(
+                reader.source,
+                reader.key(f"frontend_origins[{index}]"),
+                f"{show(origin)} is not an origin like https://app.example.com",
+            )
+    sizes = reader.get("thumbnail_sizes", list, required=True)
+    if (
+        not sizes
+        or len(sizes) > 2
+        or len(set(sizes)) != len(sizes)
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 16 <= s <= 4096 for s in sizes)
+    ):
+        raise reader.fail(
+            "thumbnail_sizes", f"{show(sizes)} must be one or two different sizes from 16 to 4096"
+        )
+    domain = reader.text("domain_name", DOMAIN, "a domain name")
+    certificate = reader.text("certificate_arn", ACM_ARN, "an ACM certificate ARN in us-east-1")
+    if domain and not certificate:
+        raise reader.fail("certificate_arn", "is required because domain_name is set")
+    if certificate and not domain:
+        raise reader.fail("domain_name", "is required because certificate_arn is set")
+    return {
+        "log_retention_days": reader.choice(
+            "log_retention_days", LOG_RETENTION_DAYS, int, "a retention CloudWatch Logs accepts"
+        ),
+        "lambda_defaults": _parse_lambda(reader.table_at("lambda")),
+        "price_class": reader.choice("price_class", PRICE_CLASSES, str, "a CloudFront price class"),
+        "frontend_origins": tuple(origins),
+        "domain_name": domain,
+        "certificate_arn": certificate,
+        "alarm_email": reader.text("alarm_email", EMAIL, "an e-mail address"),
+        "approval": reader.get("approval", bool, required=True),
+        "max_upload_mb": reader.number("max_upload_mb", 1, 5120),
+        "thumbnail_sizes": tuple(sizes),
+        "api_throttle_rate": reader.number("api_throttle_rate", 1, 10000),
+        "api_throttle_burst": reader.number("api_throttle_burst", 1, 5000),
+    }
 
 
 def _parse_environment(
@@ -325,64 +383,18 @@ def _parse_environment(
     account_name = reader.get("account", str, required=True)
     if account_name not in accounts:
         known = ", ".join(accounts) or "none declared"
-        raise reader.fail("account", f"{account_name!r} is not a declared account ({known})")
-
-    retention = reader.choice(
-        "log_retention_days", LOG_RETENTION_DAYS, int, "a retention CloudWatch Logs accepts"
-    )
-    origins = reader.get("frontend_origins", list, required=True)
-    for index, origin in enumerate(origins):
-        if not isinstance(origin, str) or not ORIGIN.match(origin):
-            raise ConfigError(
-                source,
-                f"{path}.frontend_origins[{index}]",
-                f"{origin!r} is not an origin like https://app.example.com",
-            )
-    sizes = reader.get("thumbnail_sizes", list, required=True)
-    if (
-        not sizes
-        or len(sizes) > 2
-        or any(isinstance(s, bool) or not isinstance(s, int) or not 16 <= s <= 4096 for s in sizes)
-    ):
-        raise reader.fail("thumbnail_sizes", f"{sizes!r} must be one or two sizes from 16 to 4096")
-
-    domain = reader.text("domain_name", DOMAIN, "a domain name")
-    certificate = reader.text("certificate_arn", ACM_ARN, "an ACM certificate ARN in us-east-1")
-    if bool(domain) != bool(certificate):
-        missing = "certificate_arn" if domain else "domain_name"
-        raise reader.fail(
-            missing, "is required when the other of domain_name/certificate_arn is set"
-        )
-
+        raise reader.fail("account", f"{show(account_name)} is not a declared account ({known})")
+    settings = _parse_settings(reader)
     region = reader.region("region")
     account = accounts[account_name]
     if region != account.region:
         raise reader.fail(
             "region",
-            f"{region!r} differs from accounts.{account_name}.region "
-            f"{account.region!r}; Lambda code is served from that region's "
+            f"{show(region)} differs from accounts.{account_name}.region "
+            f"{show(account.region)}; Lambda code is served from that region's "
             "artifact bucket",
         )
-
-    throttle_rate = reader.number("api_throttle_rate", 1, 10000)
-    throttle_burst = reader.number("api_throttle_burst", 1, 5000)
-    return Environment(
-        name=name,
-        account=account,
-        region=region,
-        log_retention_days=retention,
-        lambda_defaults=_parse_lambda(reader.table_at("lambda")),
-        price_class=reader.choice("price_class", PRICE_CLASSES, str, "a CloudFront price class"),
-        frontend_origins=tuple(origins),
-        domain_name=domain,
-        certificate_arn=certificate,
-        alarm_email=reader.text("alarm_email", EMAIL, "an e-mail address"),
-        approval=reader.get("approval", bool, required=True),
-        max_upload_mb=reader.number("max_upload_mb", 1, 5120),
-        thumbnail_sizes=tuple(sizes),
-        api_throttle_rate=throttle_rate,
-        api_throttle_burst=throttle_burst,
-    )
+    return Environment(name=name, account=account, region=region, **settings)
 
 
 def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> AppConfig:
@@ -397,6 +409,10 @@ def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> A
 
     defaults_reader = _Reader(source, top.get("defaults", dict) or {}, "defaults")
     defaults_reader.reject_unknown(ENVIRONMENT_DEFAULTS)
+    # Checked on their own first, so a bad default is reported as `defaults.<key>`.
+    _parse_settings(
+        _Reader(source, _merge(ENVIRONMENT_DEFAULTS, defaults_reader.table), "defaults")
+    )
 
     account_tables = top.table_at("accounts")
     if not account_tables.table:

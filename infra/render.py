@@ -38,7 +38,7 @@ class RenderedStack:
 
 def planned_stacks(config: AppConfig, environments: Iterable[str] = ()) -> list[Stack]:
     """The stacks to render, in deploy order: each account's base, then each env's stacks."""
-    names = list(environments) or list(config.environments)
+    names = list(dict.fromkeys(environments)) or list(config.environments)
     selected = [config.environment(name) for name in names]
     accounts = (
         list(config.accounts.values())

@@ -17,7 +17,7 @@ from troposphere import AWSObject, Output, Parameter, Tags, Template
 from troposphere.ssm import Parameter as SsmParameter
 
 from infra.config import Account, AppConfig, Environment
-from infra.errors import InfraError
+from infra.errors import InfraError, TemplateLimitError
 from infra.naming import physical_name, ssm_path
 
 T = TypeVar("T")
@@ -121,10 +121,22 @@ class Stack:
         return {"app": self.app, "env": self.scope, "stack": self.name}
 
     def build(self) -> Template:
-        """Add every declared resource, then tag them all."""
-        for name, member in inspect.getmembers(type(self)):
-            if isinstance(member, resource):
-                getattr(self, name)
+        """Add every declared resource, then tag them all.
+
+        troposphere refuses a duplicate logical ID or a template over CloudFormation's
+        counts (500 resources, 200 parameters or outputs) with a ValueError; say which
+        stack, in one line.
+        """
+        try:
+            for name, member in inspect.getmembers(type(self)):
+                if isinstance(member, resource):
+                    getattr(self, name)
+        except ValueError as err:
+            if str(err).startswith("Maximum number"):
+                raise TemplateLimitError(
+                    f"{self.stack_name}: {err} (CloudFormation's limit). Split the stack."
+                ) from None
+            raise InfraError(f"{self.stack_name}: {err}") from None
         tag_resources(self.template, self.tags)
         return self.template
 

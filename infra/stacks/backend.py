@@ -23,7 +23,7 @@ from troposphere.awslambda import (
 )
 from troposphere.cloudwatch import Alarm, MetricDimension
 from troposphere.logs import LogGroup
-from troposphere.sns import Topic
+from troposphere.sns import Subscription, Topic
 
 from infra.blocks.function import BuiltFunction, build_function, code_key_default
 from infra.blocks.http_api import default_stage, http_api, jwt_authorizer, lambda_routes
@@ -140,7 +140,7 @@ class BackendStack(Stack):
             KmsMasterKeyId=Ref(self.data_key_arn),
         )
         if email:
-            topic.Subscription = [{"Endpoint": email, "Protocol": "email"}]
+            topic.Subscription = [Subscription(Endpoint=email, Protocol="email")]
         self.publish("AlarmTopicArn", Ref(topic), "Where this environment's alarms go")
         return topic
 

@@ -1,0 +1,168 @@
+"""How long rendering takes, as a user feels it and as the app grows.
+
+Prints two tables:
+
+1. the median wall time of the whole process `python -m infra render` for the
+   shipped app (every stack of every environment), against the 0.25 s goal:
+   this is what a developer waits for on every edit, imports included;
+2. the median time to build and serialize (`infra.render.template_json`) the
+   backend stack of a synthetic app with 10, 100 and 400 functions, with its
+   resource count and size, to show how rendering scales with functions.
+
+400 functions is far beyond CloudFormation's 500 resources (and its 200
+parameters and outputs), and troposphere refuses to add more than that to a
+template; the synthetic runs lift troposphere's own limits so the build can be
+timed, and never call `check_limits`.
+
+Run from anywhere: `python benchmarks/render.py [--runs 7]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import troposphere
+from awacs import dynamodb, s3
+
+from infra.config import load_config
+from infra.function_spec import (
+    FunctionSpec,
+    Grant,
+    HttpRoutes,
+    QueueSubscription,
+    TopicSubscription,
+    Trigger,
+)
+from infra.functions import UPLOAD_TOPIC
+from infra.render import MAX_RESOURCES, MAX_TEMPLATE_BYTES, template_json
+from infra.stack import StackContext
+from infra.stacks import BackendStack
+
+REPO = Path(__file__).resolve().parents[1]
+GOAL_SECONDS = 0.25
+FUNCTION_COUNTS = (10, 100, 400)
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    """Median over `runs` timed calls, after one untimed warm-up (bytecode, caches)."""
+    action()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def render_process(out: Path) -> None:
+    """The command a developer runs, in a fresh interpreter, from the repository root."""
+    subprocess.run(
+        [sys.executable, "-m", "infra", "render", "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def synthetic_functions(count: int) -> tuple[FunctionSpec, ...]:
+    """`count` functions cycling the trigger kinds of `infra.functions` (HTTP, queue, topic)."""
+    specs = []
+    for index in range(count):
+        name = f"fn-{index:03d}"
+        triggers: list[Trigger] = [
+            HttpRoutes((f"GET /{name}", f"POST /{name}")),
+            QueueSubscription(topic=UPLOAD_TOPIC),
+            TopicSubscription(topic=UPLOAD_TOPIC),
+        ]
+        specs.append(
+            FunctionSpec(
+                name=name,
+                source=f"lambdas/{name}",
+                description=f"synthetic function {index}",
+                trigger=triggers[index % len(triggers)],
+                grants=(
+                    Grant("table", (dynamodb.GetItem, dynamodb.PutItem)),
+                    Grant("upload-bucket", (s3.GetObject,), prefix="uploads/"),
+                ),
+            )
+        )
+    return tuple(specs)
+
+
+@contextmanager
+def troposphere_limits_lifted() -> Iterator[None]:
+    """troposphere raises at 500 resources / 200 parameters / 200 outputs; time past them."""
+    big = 1_000_000
+    with mock.patch.multiple(troposphere, MAX_RESOURCES=big, MAX_PARAMETERS=big, MAX_OUTPUTS=big):
+        yield
+
+
+def backend_figures(context: StackContext, count: int, runs: int) -> tuple[float, int, int]:
+    """(median seconds, resources, bytes) for a backend stack with `count` functions."""
+    stack_class = type(
+        f"Backend{count}", (BackendStack,), {"functions": synthetic_functions(count)}
+    )
+    with troposphere_limits_lifted():
+        seconds = median_seconds(lambda: template_json(stack_class(context)), runs)
+        stack = stack_class(context)
+        text = template_json(stack)
+    return seconds, len(stack.template.resources), len(text.encode("utf-8"))
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Left-aligned text columns, numbers right-aligned, two spaces apart."""
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        cells = [
+            cell.rjust(width) if cell[:1].isdigit() else cell.ljust(width)
+            for cell, width in zip(row, widths, strict=True)
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time `python -m infra render` and stack builds.")
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per figure (median)")
+    runs = parser.parse_args().runs
+
+    with tempfile.TemporaryDirectory() as temp:
+        process = median_seconds(lambda: render_process(Path(temp)), runs)
+    verdict = "met" if process <= GOAL_SECONDS else "NOT met"
+    print(f"python -m infra render (shipped app, all stacks), median of {runs}:")
+    print_table(
+        ("what", "seconds", "goal"),
+        [("whole process", f"{process:.3f}", f"<= {GOAL_SECONDS} s: {verdict}")],
+    )
+
+    config = load_config(REPO / "infra.toml")
+    dev = config.environments["dev"]
+    context = StackContext(config, dev.account, dev)
+    rows = []
+    for count in FUNCTION_COUNTS:
+        seconds, resources, size = backend_figures(context, count, runs)
+        over = [
+            name
+            for name, value, limit in (
+                (f"{MAX_RESOURCES} resources", resources, MAX_RESOURCES),
+                (f"{MAX_TEMPLATE_BYTES} bytes", size, MAX_TEMPLATE_BYTES),
+            )
+            if value > limit
+        ]
+        verdict = "over " + " and ".join(over) if over else "within limits"
+        rows.append((str(count), f"{seconds:.3f}", str(resources), str(size), verdict))
+    print()
+    print(f"backend stack build + serialize (template_json), median of {runs}:")
+    print_table(("functions", "seconds", "resources", "bytes", "CloudFormation"), rows)
+
+
+if __name__ == "__main__":
+    main()

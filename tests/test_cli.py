@@ -1,0 +1,333 @@
+"""`python -m infra render`: what it writes, what it prints, and that it never half-writes.
+
+Runs the shipped `infra.toml` from the repository root through click's runner; the
+output folder is always a fresh temporary one. Over-limit stacks are made by giving
+the backend stack synthetic functions, the way a growing app would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from awacs import dynamodb, s3
+from click.testing import CliRunner, Result
+
+from infra.cli import cli
+from infra.config import load_config
+from infra.function_spec import (
+    FunctionSpec,
+    Grant,
+    HttpRoutes,
+    QueueSubscription,
+    TopicSubscription,
+    Trigger,
+)
+from infra.functions import FUNCTIONS, UPLOAD_TOPIC
+from infra.render import MAX_INLINE_TEMPLATE_BYTES, MAX_RESOURCES
+from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS, BackendStack
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "infra.toml"
+HEADERS = ["stack", "resources", "bytes", "path"]
+
+
+@pytest.fixture(autouse=True)
+def no_infra_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The options read INFRA_* variables; a developer's shell must not change the result."""
+    for name in ("INFRA_CONFIG", "INFRA_ENV", "INFRA_OUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """Where templates go; not created in advance, so a refused render leaves no folder."""
+    return tmp_path / "templates"
+
+
+def render(out: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["render", "--config", str(CONFIG), "--out", str(out), *args])
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the render table."""
+
+    stack: str
+    resources: int
+    size: int
+    path: Path
+
+
+def table(stdout: str) -> list[Row]:
+    """The table's rows; the header must come first, notes may follow the rows."""
+    lines = stdout.splitlines()
+    assert lines[0].split() == HEADERS
+    rows = []
+    for line in lines[1:]:
+        if line.startswith("note: "):
+            continue
+        stack, resources, size, path = line.split()
+        rows.append(Row(stack, int(resources), int(size), Path(path)))
+    return rows
+
+
+def files(out: Path) -> list[str]:
+    """Every file under `out` (hidden ones included), as sorted relative paths."""
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def digests(out: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in files(out)}
+
+
+def expected_files(environments: list[str] | None = None) -> list[str]:
+    """Base per account (of the selected envs), then each env's stacks."""
+    config = load_config(CONFIG)
+    envs = environments or list(config.environments)
+    accounts = {config.environments[env].account.name for env in envs}
+    names = [f"{a}/{s.name}.json" for a in accounts for s in ACCOUNT_STACKS]
+    names += [f"{e}/{s.name}.json" for e in envs for s in ENVIRONMENT_STACKS]
+    return sorted(names)
+
+
+def synthetic_functions(count: int) -> tuple[FunctionSpec, ...]:
+    """`count` functions cycling the trigger kinds the reference app uses."""
+    specs = []
+    for index in range(count):
+        name = f"fn-{index:03d}"
+        triggers: list[Trigger] = [
+            HttpRoutes((f"GET /{name}", f"POST /{name}")),
+            QueueSubscription(topic=UPLOAD_TOPIC),
+            TopicSubscription(topic=UPLOAD_TOPIC),
+        ]
+        specs.append(
+            FunctionSpec(
+                name=name,
+                source=f"lambdas/{name}",
+                description=f"synthetic function {index}",
+                trigger=triggers[index % len(triggers)],
+                grants=(
+                    Grant("table", (dynamodb.GetItem, dynamodb.PutItem)),
+                    Grant("upload-bucket", (s3.GetObject,), prefix="uploads/"),
+                ),
+            )
+        )
+    return tuple(specs)
+
+
+# -- what render writes and prints ------------------------------------------------------------
+
+
+def test_render_writes_every_stack_of_every_account_and_env(out: Path) -> None:
+    result = render(out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert files(out) == expected_files()
+    # Spelled out once for the shipped app: base lives under the account's name.
+    assert files(out) == [
+        "dev/backend.json",
+        "dev/data.json",
+        "dev/frontend.json",
+        "main/base.json",
+        "prod/backend.json",
+        "prod/data.json",
+        "prod/frontend.json",
+    ]
+
+
+def test_table_matches_the_files(out: Path) -> None:
+    result = render(out)
+    assert result.exit_code == 0, result.output
+    rows = table(result.stdout)
+    assert rows[0].stack == "main/base"  # deploy order: base first
+    assert sorted(row.path.relative_to(out).as_posix() for row in rows) == files(out)
+    for row in rows:
+        assert row.path == out / f"{row.stack}.json"
+        body = json.loads(row.path.read_text(encoding="utf-8"))
+        assert row.resources == len(body["Resources"]), row.stack
+        assert row.size == row.path.stat().st_size, row.stack
+        assert body["AWSTemplateFormatVersion"] == "2010-09-09"
+
+
+def test_env_option_renders_that_env_and_its_accounts_base(out: Path) -> None:
+    result = render(out, "--env", "dev")
+    assert result.exit_code == 0, result.output
+    assert files(out) == expected_files(["dev"])
+    assert not (out / "prod").exists()
+    assert [row.stack for row in table(result.stdout)] == [
+        "main/base",
+        "dev/data",
+        "dev/backend",
+        "dev/frontend",
+    ]
+
+
+def test_env_variable_selects_the_env(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFRA_ENV", "prod")
+    result = render(out)
+    assert result.exit_code == 0, result.output
+    assert files(out) == expected_files(["prod"])
+
+
+def test_rendering_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert render(first).exit_code == 0
+    assert render(second).exit_code == 0
+    before = digests(first)
+    assert before == digests(second)
+    assert render(first).exit_code == 0  # over its own output
+    assert digests(first) == before
+
+
+def test_no_temporary_files_are_left(out: Path) -> None:
+    assert render(out).exit_code == 0
+    assert render(out).exit_code == 0
+    leftovers = [name for name in files(out) if name.endswith(".tmp") or "/." in f"/{name}"]
+    assert leftovers == []
+
+
+def s3_notes(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("note: ")]
+
+
+def test_s3_notes_name_exactly_the_templates_over_the_inline_limit(out: Path) -> None:
+    """The shipped app: whatever its sizes today, the notes must agree with the table."""
+    result = render(out)
+    big = [row for row in table(result.stdout) if row.size > MAX_INLINE_TEMPLATE_BYTES]
+    assert s3_notes(result.stdout) == [
+        f"note: photos-{row.stack.replace('/', '-')} is over 51200 bytes; it must be deployed "
+        "from S3 (the pipeline and deploy do this)."
+        for row in big
+    ]
+
+
+def test_template_over_inline_limit_gets_a_note(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BackendStack, "functions", FUNCTIONS + synthetic_functions(3))
+    result = render(out, "--env", "dev")
+    assert result.exit_code == 0, result.output
+    big = [row for row in table(result.stdout) if row.size > MAX_INLINE_TEMPLATE_BYTES]
+    assert [row.stack for row in big] == ["dev/backend"]
+    assert s3_notes(result.stdout) == [
+        "note: photos-dev-backend is over 51200 bytes; it must be deployed from S3 "
+        "(the pipeline and deploy do this)."
+    ]
+
+
+# -- limits: refuse with one line and write nothing -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "message"),
+    [
+        (
+            "MAX_RESOURCES",
+            40,
+            r"photos-dev-backend: \d+ resources; CloudFormation allows 40\. Split the stack\.",
+        ),
+        (
+            "MAX_TEMPLATE_BYTES",
+            40_000,
+            r"photos-dev-backend: template is \d+ bytes; CloudFormation allows 40000\. "
+            r"Split the stack\.",
+        ),
+    ],
+)
+def test_over_a_limit_exits_1_with_one_line_and_writes_nothing(
+    limit: str, value: int, message: str, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Limits only the backend exceeds: base and data, built before it, stay unwritten."""
+    monkeypatch.setattr(f"infra.render.{limit}", value)
+    result = render(out)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert re.fullmatch(message, line), line
+    assert not out.exists()
+
+
+def add_too_many_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enough functions to push the backend stack past CloudFormation's 500 resources."""
+    monkeypatch.setattr(BackendStack, "functions", FUNCTIONS + synthetic_functions(60))
+
+
+def test_over_500_resources_writes_nothing(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_too_many_functions(monkeypatch)
+    assert render(out).exit_code == 1
+    assert not out.exists()
+
+
+def test_over_500_resources_is_one_line(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_too_many_functions(monkeypatch)
+    result = render(out)
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line == (
+        f"photos-dev-backend: Maximum number of resources {MAX_RESOURCES} reached "
+        "(CloudFormation's limit). Split the stack."
+    )
+
+
+def test_over_500_resources_leaves_earlier_output_untouched(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert render(out).exit_code == 0
+    before = digests(out)
+    add_too_many_functions(monkeypatch)
+    assert render(out).exit_code == 1
+    assert digests(out) == before
+
+
+def test_repeated_env_is_rendered_once(out: Path) -> None:
+    result = render(out, "--env", "dev", "--env", "dev")
+    assert result.exit_code == 0, result.output
+    assert len(table(result.stdout)) == len(expected_files(["dev"]))
+
+
+def test_unwritable_out_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = render(blocker / "templates")
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+# -- the real process ------------------------------------------------------------------------
+
+
+def run_module(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INFRA_")}
+    return subprocess.run(
+        [sys.executable, "-m", "infra", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    completed = run_module("--help")
+    assert completed.returncode == 0, completed.stderr
+    commands = re.findall(r"^  (\w+)\s", completed.stdout.split("Commands:")[1], re.MULTILINE)
+    assert {"render", "lint"} <= set(commands)
+
+
+def test_module_renders_from_the_repo_root_with_defaults(out: Path) -> None:
+    """No --config: `infra.toml` in the working directory, as documented."""
+    completed = run_module("render", "--out", str(out))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert files(out) == expected_files()
+    assert [row.path for row in table(completed.stdout)] == [
+        out / f"{row.stack}.json" for row in table(completed.stdout)
+    ]
