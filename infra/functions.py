@@ -68,7 +68,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         },
         grants=(
             Grant("upload-bucket", (s3.GetObject,), prefix="uploads/"),
-            Grant("media-bucket", (s3.PutObject,), prefix="thumbnails/"),
+            # DeleteObject: thumbnails of an image deleted while they were being made.
+            Grant("media-bucket", (s3.PutObject, s3.DeleteObject), prefix="thumbnails/"),
             Grant("table", (dynamodb.GetItem, dynamodb.UpdateItem)),
         ),
     ),

@@ -137,7 +137,7 @@ EXPECTED_POLICIES: dict[str, dict[str, dict[str, Any]]] = {
             "Resource": [objects_arn("UploadBucket", "uploads/")],
         },
         "MediaBucketAccess": {
-            "Action": ["s3:PutObject"],
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
             "Resource": [objects_arn("MediaBucket", "thumbnails/")],
         },
         "TableAccess": {
