@@ -41,11 +41,17 @@ def account_root() -> Principal:
     return Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))
 
 
-def arn(service: str, resource: str, *, region: bool = True, account: bool = True) -> Sub:
-    """An ARN in this stack's partition, region and account; `resource` may use ${...}."""
+def arn(
+    service: str, resource: str, *, region: bool = True, account: bool = True, **values: Any
+) -> Sub:
+    """An ARN in this stack's partition, region and account.
+
+    `resource` may use ${AWS::...} and ${Name} for each `Name=value` given.
+    """
     region_part = "${AWS::Region}" if region else ""
     account_part = "${AWS::AccountId}" if account else ""
-    return Sub(f"arn:${{AWS::Partition}}:{service}:{region_part}:{account_part}:{resource}")
+    text = f"arn:${{AWS::Partition}}:{service}:{region_part}:{account_part}:{resource}"
+    return Sub(text, **values)
 
 
 def objects(bucket: Any, prefix: str = "") -> Sub:

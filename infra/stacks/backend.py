@@ -108,7 +108,9 @@ class BackendStack(Stack):
     @resource
     def api(self) -> Api:
         api = http_api("HttpApi", self.physical_name("api"), self.environment.cors_origins)
-        self.publish("ApiUrl", GetAtt(api, "ApiEndpoint"), "Base URL of the HTTP API")
+        # The documented form of an HTTP API's endpoint, built from its id (a Ref).
+        endpoint = Sub("https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}", Api=Ref(api))
+        self.publish("ApiUrl", endpoint, "Base URL of the HTTP API")
         return api
 
     @resource

@@ -207,7 +207,7 @@ class BaseStack(Stack):
             S3BucketName=Ref(self.trail_bucket),
             DependsOn=[self.trail_bucket_policy.title],
         )
-        self.publish("TrailArn", GetAtt(trail, "Arn"), "The account's CloudTrail trail")
+        self.publish("TrailArn", self.trail_arn, "The account's CloudTrail trail")
         return skip_checks(
             trail,
             {

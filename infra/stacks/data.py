@@ -224,10 +224,11 @@ class DataStack(Stack):
             )
         )
         self.publish("UserPoolId", Ref(pool), "Cognito user pool id")
-        self.publish("UserPoolArn", GetAtt(pool, "Arn"), "Cognito user pool ARN")
+        pool_arn = arn("cognito-idp", "userpool/${Pool}", Pool=Ref(pool))
+        self.publish("UserPoolArn", pool_arn, "Cognito user pool ARN")
         self.publish(
             "UserPoolIssuerUrl",
-            Sub("https://${Url}", Url=GetAtt(pool, "ProviderURL")),
+            Sub("https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${Pool}", Pool=Ref(pool)),
             "JWT issuer of the user pool",
         )
         return pool

@@ -156,7 +156,7 @@ class FrontendStack(Stack):
                 Origin(
                     Id=SITE_ORIGIN_ID,
                     DomainName=GetAtt(self.site_bucket, "RegionalDomainName"),
-                    OriginAccessControlId=GetAtt(self.origin_access_control, "Id"),
+                    OriginAccessControlId=Ref(self.origin_access_control),
                     S3OriginConfig=S3OriginConfig(OriginAccessIdentity=""),
                 )
             ],

@@ -301,4 +301,9 @@ def test_dead_letters_and_errors_raise_alarms_to_the_alarm_topic(dev: Template) 
 def test_publishes_the_api_url(dev: Template) -> None:
     parameter = props(dev, "ApiUrlParameter")
     assert parameter["Name"] == "/photos/dev/backend/ApiUrl"
-    assert parameter["Value"] == {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}
+    assert parameter["Value"] == {
+        "Fn::Sub": [
+            "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+            {"Api": {"Ref": "HttpApi"}},
+        ]
+    }

@@ -36,7 +36,7 @@ def test_bucket_is_readable_only_by_this_distribution(frontend: Template) -> Non
 
 def test_origin_uses_origin_access_control_not_a_public_bucket(frontend: Template) -> None:
     [origin] = distribution_config(frontend)["Origins"]
-    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert origin["OriginAccessControlId"] == {"Ref": "SiteOriginAccessControl"}
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
     oac = props(frontend, "SiteOriginAccessControl")["OriginAccessControlConfig"]
     assert oac["SigningBehavior"] == "always"
