@@ -16,6 +16,7 @@ COMMANDS = {
     "render": "infra.commands.render:render_command",
     "lint": "infra.commands.lint:lint_command",
     "package": "infra.commands.package:package_command",
+    "gate": "infra.commands.gate:gate_command",
 }
 
 
