@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+LOCAL_AWS = REPO / "tests" / "support" / "local_aws.py"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,7 +43,10 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
-    """A local AWS (moto in server mode) on 127.0.0.1; stopped by its own process id."""
+    """A local AWS (moto in server mode) on 127.0.0.1; stopped by its own process id.
+
+    tests/support/local_aws.py runs moto's server with fixes for the gaps our deploys reach.
+    """
     import os
     import signal
     import subprocess
@@ -53,7 +57,7 @@ def moto_server() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(LOCAL_AWS), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,

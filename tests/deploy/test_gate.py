@@ -1,10 +1,8 @@
 """The deployment gate: which changes to stateful resources block a deploy, which IAM changes
 are reported, and the `gate` command against a local CloudFormation (moto).
 
-moto's GetTemplate ignores `ChangeSetName` and returns the deployed template, so the end-to-end
-tests run an in-process moto server whose GetTemplate honours it (`cloudformation_endpoint`).
-`test_moto_still_ignores_change_set_name` pins that gap on the suite's plain `moto_server`: when
-it fails, moto is fixed and the patch can go.
+moto's GetTemplate ignores `ChangeSetName` and returns the deployed template; the suite's
+`moto_server` fixes that (tests/support/local_aws.py, pinned in test_moto_gaps.py).
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -671,30 +668,9 @@ def test_evaluate_reads_every_page_and_says_each_reason_once() -> None:
 
 
 @pytest.fixture(scope="module")
-def cloudformation_endpoint() -> Iterator[str]:
-    """An in-process moto server whose GetTemplate returns a change set's template when asked."""
-    from moto.cloudformation.responses import CloudFormationResponse
-    from moto.core.responses import ActionResult
-    from moto.server import ThreadedMotoServer
-
-    deployed_template = CloudFormationResponse.get_template
-
-    def get_template(self: CloudFormationResponse) -> ActionResult:
-        name = self._get_param("ChangeSetName")
-        if not name:
-            return deployed_template(self)
-        change_set = self.cloudformation_backend.describe_change_set(change_set_name=name)
-        return ActionResult({"TemplateBody": change_set.template})
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(CloudFormationResponse, "get_template", get_template)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+def cloudformation_endpoint(moto_server: str) -> str:
+    """The suite's local AWS, whose GetTemplate returns a change set's template when asked."""
+    return moto_server
 
 
 STACK_NUMBERS = itertools.count(1)
@@ -886,29 +862,4 @@ def test_unknown_change_set_is_one_line(
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         f"{stack}: describing change set nope: ValidationError: Stack with id nope does not exist\n"
-    )
-
-
-def test_moto_still_ignores_change_set_name(moto_server: str) -> None:
-    """Why `cloudformation_endpoint` patches moto: its GetTemplate returns the deployed template."""
-    cfn = client(moto_server, "cloudformation")
-    stack = create_stack(cfn, data_template())
-    change_set = create_change_set(cfn, stack, data_template(key="id"))
-
-    body = cfn.get_template(StackName=stack, ChangeSetName=change_set)["TemplateBody"]
-
-    assert body == data_template()
-
-
-def test_cloudformation_verdict_alone_blocks_a_removal_on_plain_moto(moto_server: str) -> None:
-    """Where our comparison sees nothing (moto's GetTemplate), the change list still blocks."""
-    cfn = client(moto_server, "cloudformation")
-    stack = create_stack(cfn, data_template())
-    change_set = create_change_set(cfn, stack, template(Role=role(statement(["s3:GetObject"]))))
-
-    report = evaluate_change_set(cfn, stack, change_set)
-
-    assert report.blocking == (
-        f"{stack}: Table (AWS::DynamoDB::Table): CloudFormation would delete it "
-        "(change set: Remove)",
     )
