@@ -58,6 +58,16 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
 ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
+    r"connection/[0-9a-f-]{36}$"
+)
+# CodeCommit: letters, digits, '.', '_', '-', up to 100 characters, not ending in '.git'.
+CODECOMMIT_REPOSITORY = re.compile(r"^(?!.*\.git$)[\w.-]{1,100}$", re.ASCII)
+# GitHub, GitLab (with subgroups) and Bitbucket: owner/name.
+FULL_REPOSITORY_ID = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+# A git branch name without the characters git refuses or pipeline filters read as globs.
+BRANCH = re.compile(r"^(?![/.])(?!.*(\.\.|//|/\.|@\{|\.lock$))[A-Za-z0-9._/-]{1,255}(?<![/.])$")
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,26 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """The CodePipeline that deploys on every push: where it lives and what it watches.
+
+    Without `connection_arn` the pipeline stack creates (and keeps) a CodeCommit
+    repository named `repository`; with one, `repository` is the `owner/name` the
+    connection reaches (GitHub, GitLab, Bitbucket).
+    """
+
+    account: str  # the name of one of `accounts`
+    branch: str
+    repository: str
+    connection_arn: str | None
+    notification_email: str | None
+
+    @property
+    def uses_connection(self) -> bool:
+        return self.connection_arn is not None
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """The whole file: the app's name, its accounts and its environments in file order."""
 
@@ -123,6 +153,7 @@ class AppConfig:
     accounts: Mapping[str, Account]
     environments: Mapping[str, Environment]
     source: str
+    pipeline: Pipeline | None = None
 
     def environment(self, name: str) -> Environment:
         """The environment called `name`, or a ConfigError listing the known ones."""
@@ -147,6 +178,8 @@ ENVIRONMENT_DEFAULTS: dict[str, Any] = {
 ENVIRONMENT_OPTIONAL = ("domain_name", "certificate_arn", "alarm_email")
 ENVIRONMENT_REQUIRED = ("account", "region")
 ACCOUNT_DEFAULTS: dict[str, Any] = {"trail_log_expiry_days": 365}
+PIPELINE_DEFAULTS: dict[str, Any] = {"branch": "main"}
+PIPELINE_OPTIONAL = ("account", "connection_arn", "notification_email")
 
 
 @cache
@@ -397,10 +430,56 @@ def _parse_environment(
     return Environment(name=name, account=account, region=region, **settings)
 
 
+def _parse_pipeline(
+    reader: _Reader, accounts: Mapping[str, Account], environments: Mapping[str, Environment]
+) -> Pipeline:
+    """`[pipeline]`: the account it lives in (default: the first), its source and branch.
+
+    The pipeline deploys the environments of its own account only, so an account
+    without one has nothing to deploy and is refused.
+    """
+    reader.reject_unknown([*PIPELINE_DEFAULTS, *PIPELINE_OPTIONAL, "repository"])
+    account_name = reader.get("account", str) or next(iter(accounts))
+    if account_name not in accounts:
+        known = ", ".join(accounts)
+        raise reader.fail("account", f"{show(account_name)} is not a declared account ({known})")
+    if not any(env.account.name == account_name for env in environments.values()):
+        raise reader.fail(
+            "account",
+            f"{show(account_name)} holds no environment; the pipeline deploys the "
+            "environments of its own account",
+        )
+    connection = reader.text(
+        "connection_arn", CONNECTION_ARN, "a CodeConnections connection ARN (connection/...)"
+    )
+    if connection:
+        repository = reader.text(
+            "repository",
+            FULL_REPOSITORY_ID,
+            "an owner/name repository id (connection_arn is set)",
+            required=True,
+        )
+    else:
+        repository = reader.text(
+            "repository",
+            CODECOMMIT_REPOSITORY,
+            "a CodeCommit repository name (letters, digits, '.', '_', '-'; "
+            "set connection_arn for owner/name)",
+            required=True,
+        )
+    return Pipeline(
+        account=account_name,
+        branch=reader.text("branch", BRANCH, "a git branch name", required=True),
+        repository=repository,
+        connection_arn=connection,
+        notification_email=reader.text("notification_email", EMAIL, "an e-mail address"),
+    )
+
+
 def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> AppConfig:
     """Validate an already-read TOML document; raise ConfigError on the first problem."""
     top = _Reader(source, raw, "")
-    top.reject_unknown(["app", "defaults", "accounts", "environments"])
+    top.reject_unknown(["app", "defaults", "accounts", "environments", "pipeline"])
     app = top.table_at("app")
     app.reject_unknown(["name"])
     name = app.text(
@@ -434,7 +513,17 @@ def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> A
             )
         table = environment_tables.table_at(key).table
         environments[key] = _parse_environment(source, key, table, defaults_reader.table, accounts)
-    return AppConfig(name=name, accounts=accounts, environments=environments, source=source)
+    pipeline = None
+    if "pipeline" in top.table:
+        table = _merge(PIPELINE_DEFAULTS, top.table_at("pipeline").table)
+        pipeline = _parse_pipeline(_Reader(source, table, "pipeline"), accounts, environments)
+    return AppConfig(
+        name=name,
+        accounts=accounts,
+        environments=environments,
+        source=source,
+        pipeline=pipeline,
+    )
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG_FILE, overrides: Iterable[str] = ()) -> AppConfig:

@@ -42,3 +42,22 @@ def unique(names: list[str], what: str) -> list[str]:
             raise InfraError(f"{what} {name!r} is declared twice")
         seen.add(name)
     return names
+
+
+# CodePipeline keeps each run's artifacts under the first 20 characters of the pipeline's name.
+PIPELINE_ARTIFACT_NAME_CHARS = 20
+
+
+def pipeline_name(app: str, account: str) -> str:
+    """The account's pipeline, its stack and the prefix of everything it names."""
+    return physical_name(app, account, "pipeline")
+
+
+def pipeline_artifact_prefix(app: str, account: str) -> str:
+    """Where CodePipeline writes run artifacts in the artifact bucket (they expire there)."""
+    return pipeline_name(app, account)[:PIPELINE_ARTIFACT_NAME_CHARS] + "/"
+
+
+def codebuild_log_group(project: str) -> str:
+    """The log group CodeBuild writes to by default, declared explicitly with a retention."""
+    return f"/aws/codebuild/{project}"

@@ -37,7 +37,11 @@ class RenderedStack:
 
 
 def planned_stacks(config: AppConfig, environments: Iterable[str] = ()) -> list[Stack]:
-    """The stacks to render, in deploy order: each account's base, then each env's stacks."""
+    """The stacks to render, in deploy order: each account's base (and pipeline), then each env's.
+
+    An account stack may depend on the config (the pipeline only where `[pipeline]`
+    puts it): `wanted()` decides.
+    """
     names = list(dict.fromkeys(environments)) or list(config.environments)
     selected = [config.environment(name) for name in names]
     accounts = (
@@ -45,10 +49,12 @@ def planned_stacks(config: AppConfig, environments: Iterable[str] = ()) -> list[
         if not environments
         else list({env.account.name: env.account for env in selected}.values())
     )
+    account_contexts = [StackContext(config, account) for account in accounts]
     stacks: list[Stack] = [
-        stack_class(StackContext(config, account))
-        for account in accounts
+        stack_class(context)
+        for context in account_contexts
         for stack_class in ACCOUNT_STACKS
+        if stack_class.wanted(context)
     ]
     stacks += [
         stack_class(StackContext(config, env.account, env))

@@ -94,6 +94,11 @@ class Stack:
         self.app = context.app.name
         self.scope = context.scope
 
+    @classmethod
+    def wanted(cls, context: StackContext) -> bool:
+        """Whether the config asks for this stack in `context`; most stacks always are."""
+        return True
+
     @cached_property
     def template(self) -> Template:
         template = Template(Description=f"{self.app} {self.scope} {self.name}: {self.description}")

@@ -32,6 +32,7 @@ from infra.function_spec import (
 )
 from infra.functions import FUNCTIONS, UPLOAD_TOPIC
 from infra.render import MAX_INLINE_TEMPLATE_BYTES, MAX_RESOURCES
+from infra.stack import StackContext
 from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS, BackendStack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,11 +90,16 @@ def digests(out: Path) -> dict[str, str]:
 
 
 def expected_files(environments: list[str] | None = None) -> list[str]:
-    """Base per account (of the selected envs), then each env's stacks."""
+    """Base (and the pipeline where [pipeline] puts it) per account, then each env's stacks."""
     config = load_config(CONFIG)
     envs = environments or list(config.environments)
-    accounts = {config.environments[env].account.name for env in envs}
-    names = [f"{a}/{s.name}.json" for a in accounts for s in ACCOUNT_STACKS]
+    accounts = {config.environments[env].account for env in envs}
+    names = [
+        f"{a.name}/{s.name}.json"
+        for a in accounts
+        for s in ACCOUNT_STACKS
+        if s.wanted(StackContext(config, a))
+    ]
     names += [f"{e}/{s.name}.json" for e in envs for s in ENVIRONMENT_STACKS]
     return sorted(names)
 
@@ -131,12 +137,13 @@ def test_render_writes_every_stack_of_every_account_and_env(out: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert files(out) == expected_files()
-    # Spelled out once for the shipped app: base lives under the account's name.
+    # Spelled out once for the shipped app: base and pipeline live under the account's name.
     assert files(out) == [
         "dev/backend.json",
         "dev/data.json",
         "dev/frontend.json",
         "main/base.json",
+        "main/pipeline.json",
         "prod/backend.json",
         "prod/data.json",
         "prod/frontend.json",
@@ -164,6 +171,7 @@ def test_env_option_renders_that_env_and_its_accounts_base(out: Path) -> None:
     assert not (out / "prod").exists()
     assert [row.stack for row in table(result.stdout)] == [
         "main/base",
+        "main/pipeline",
         "dev/data",
         "dev/backend",
         "dev/frontend",
@@ -214,10 +222,12 @@ def test_template_over_inline_limit_gets_a_note(out: Path, monkeypatch: pytest.M
     result = render(out, "--env", "dev")
     assert result.exit_code == 0, result.output
     big = [row for row in table(result.stdout) if row.size > MAX_INLINE_TEMPLATE_BYTES]
-    assert [row.stack for row in big] == ["dev/backend"]
+    # The pipeline's template (roles with every ARN spelled out) is over the limit already.
+    assert [row.stack for row in big] == ["main/pipeline", "dev/backend"]
     assert s3_notes(result.stdout) == [
-        "note: photos-dev-backend is over 51200 bytes; it must be deployed from S3 "
+        f"note: photos-{stack} is over 51200 bytes; it must be deployed from S3 "
         "(the pipeline and deploy do this)."
+        for stack in ("main-pipeline", "dev-backend")
     ]
 
 
@@ -235,7 +245,7 @@ def test_template_over_inline_limit_gets_a_note(out: Path, monkeypatch: pytest.M
         (
             "MAX_TEMPLATE_BYTES",
             40_000,
-            r"photos-dev-backend: template is \d+ bytes; CloudFormation allows 40000\. "
+            r"photos-main-pipeline: template is \d+ bytes; CloudFormation allows 40000\. "
             r"Split the stack\.",
         ),
     ],
@@ -243,7 +253,7 @@ def test_template_over_inline_limit_gets_a_note(out: Path, monkeypatch: pytest.M
 def test_over_a_limit_exits_1_with_one_line_and_writes_nothing(
     limit: str, value: int, message: str, out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Limits only the backend exceeds: base and data, built before it, stay unwritten."""
+    """The first stack over a limit stops the render: nothing built before it is written."""
     monkeypatch.setattr(f"infra.render.{limit}", value)
     result = render(out)
     assert result.exit_code == 1, result.output

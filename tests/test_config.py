@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "infra.toml"
 CONFIG = "infra.toml"  # written into the test's folder, which is the working directory
 CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000"
+CONNECTION = (
+    "arn:aws:codeconnections:eu-west-1:111111111111:connection/00000000-0000-0000-0000-000000000000"
+)
 # The line of `name = "photos"`, where the invalid-TOML case cuts the closing quote.
 APP_NAME_LINE = SHIPPED.read_text(encoding="utf-8").splitlines().index('name = "photos"') + 1
 DELETE = object()  # a `changes` value that removes the key
@@ -150,7 +153,7 @@ BAD_CONFIGS = [
     ),
     BadConfig(
         "unknown-top-level-key",
-        "infra.toml: extra: unknown key (allowed: accounts, app, defaults, environments)",
+        "infra.toml: extra: unknown key (allowed: accounts, app, defaults, environments, pipeline)",
         changes={"extra": {"x": 1}},
     ),
     BadConfig(
@@ -410,6 +413,74 @@ BAD_CONFIGS = [
         changes={"app.name": DELETE},
     ),
     BadConfig(
+        "pipeline-not-a-table",
+        "infra.toml: pipeline: 'yes' must be a table",
+        changes={"pipeline": "yes"},
+    ),
+    BadConfig(
+        "pipeline-unknown-key",
+        "infra.toml: pipeline.brnach: unknown key (allowed: account, branch, connection_arn, "
+        "notification_email, repository)",
+        changes={"pipeline.brnach": "main"},
+    ),
+    BadConfig(
+        "pipeline-repository-missing",
+        "infra.toml: pipeline.repository: is required",
+        changes={"pipeline.repository": DELETE},
+    ),
+    BadConfig(
+        "pipeline-owner-repository-without-connection",
+        "infra.toml: pipeline.repository: 'acme/photos' is not a CodeCommit repository name "
+        "(letters, digits, '.', '_', '-'; set connection_arn for owner/name)",
+        changes={"pipeline.repository": "acme/photos"},
+    ),
+    BadConfig(
+        "pipeline-plain-repository-with-connection",
+        "infra.toml: pipeline.repository: 'photos' is not an owner/name repository id "
+        "(connection_arn is set)",
+        changes={"pipeline.connection_arn": CONNECTION},
+    ),
+    BadConfig(
+        "pipeline-connection-arn",
+        "infra.toml: pipeline.connection_arn: 'arn:aws:iam::111111111111:role/github' is not a "
+        "CodeConnections connection ARN (connection/...)",
+        changes={
+            "pipeline.connection_arn": "arn:aws:iam::111111111111:role/github",
+            "pipeline.repository": "acme/photos",
+        },
+    ),
+    BadConfig(
+        "pipeline-branch-number",
+        "infra.toml: pipeline.branch: 1 must be a string (quote it)",
+        changes={"pipeline.branch": 1},
+    ),
+    BadConfig(
+        "pipeline-branch-name",
+        "infra.toml: pipeline.branch: 'release..1' is not a git branch name",
+        changes={"pipeline.branch": "release..1"},
+    ),
+    BadConfig(
+        "pipeline-branch-glob",
+        "infra.toml: pipeline.branch: 'release/*' is not a git branch name",
+        changes={"pipeline.branch": "release/*"},
+    ),
+    BadConfig(
+        "pipeline-undeclared-account",
+        "infra.toml: pipeline.account: 'tools' is not a declared account (main)",
+        changes={"pipeline.account": "tools"},
+    ),
+    BadConfig(
+        "pipeline-account-without-environments",
+        "infra.toml: pipeline.account: 'tools' holds no environment; the pipeline deploys the "
+        "environments of its own account",
+        changes={"accounts.tools": {"region": "eu-west-1"}, "pipeline.account": "tools"},
+    ),
+    BadConfig(
+        "pipeline-notification-email",
+        "infra.toml: pipeline.notification_email: 'team' is not an e-mail address",
+        changes={"pipeline.notification_email": "team"},
+    ),
+    BadConfig(
         "set-without-equals",
         "--set: environments.dev.lambda.memory: expected KEY.PATH=VALUE, "
         "e.g. environments.dev.region=eu-west-1",
@@ -526,6 +597,34 @@ def test_shipped_config_parses() -> None:
     assert prod.lambda_defaults.memory == 512
     assert prod.lambda_defaults.python_version == "3.12"
     assert prod.cors_origins == ("https://photos.example.com",)
+    pipeline = config.pipeline
+    assert pipeline is not None
+    assert pipeline.account == "main"
+    assert (pipeline.repository, pipeline.branch) == ("photos", "main")
+    assert (pipeline.connection_arn, pipeline.notification_email) == (None, None)
+    assert not pipeline.uses_connection
+
+
+def test_pipeline_defaults_to_the_first_account_and_main(workdir: Path) -> None:
+    config_text = dump_toml({**MINIMAL, "pipeline": {"repository": "photos"}})
+    (workdir / CONFIG).write_text(config_text, encoding="utf-8")
+    pipeline = load_config(CONFIG).pipeline
+    assert pipeline is not None
+    assert (pipeline.account, pipeline.branch) == ("main", "main")
+
+
+def test_pipeline_through_a_connection_takes_owner_and_name(workdir: Path) -> None:
+    changes = {
+        "pipeline.repository": "acme/photos",
+        "pipeline.connection_arn": CONNECTION,
+        "pipeline.branch": "release/2026",
+        "pipeline.notification_email": "team@example.com",
+    }
+    (workdir / CONFIG).write_text(dump_toml(edited(changes)), encoding="utf-8")
+    pipeline = load_config(CONFIG).pipeline
+    assert pipeline is not None and pipeline.uses_connection
+    assert (pipeline.repository, pipeline.branch) == ("acme/photos", "release/2026")
+    assert render().exit_code == 0
 
 
 MINIMAL = {

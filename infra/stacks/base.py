@@ -12,6 +12,7 @@ from awacs.aws import (
     Allow,
     ArnLike,
     Condition,
+    Principal,
     Statement,
     StringEquals,
     StringLike,
@@ -25,6 +26,7 @@ from troposphere.s3 import Bucket, BucketPolicy, LifecycleRule
 from infra.blocks.bucket import private_bucket, tls_only_policy
 from infra.blocks.kms import kms_alias, kms_key
 from infra.blocks.policy import arn, objects, service_principal
+from infra.naming import codebuild_log_group, pipeline_artifact_prefix, pipeline_name
 from infra.stack import Stack, resource, skip_checks
 
 ARTIFACT_RETENTION_DAYS = 90
@@ -240,7 +242,47 @@ class BaseStack(Stack):
 
     @resource
     def artifact_key(self) -> Key:
-        key = kms_key("ArtifactKey", f"{self.app} pipeline artifacts and Lambda code")
+        """Artifacts and Lambda zips; also the pipeline's log groups and notification topic.
+
+        CloudWatch Logs and CodeStar Notifications act as themselves, not through a
+        role, so only the key policy can let them use the key: logs for the pipeline's
+        CodeBuild log groups only, notifications only through SNS in this region.
+        """
+        pipeline = pipeline_name(self.app, self.scope)
+        logs = Statement(
+            Sid="CloudWatchLogsEncryptsPipelineLogs",
+            Effect=Allow,
+            Principal=Principal("Service", Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
+            Action=[
+                kms_actions.Encrypt,
+                kms_actions.Decrypt,
+                kms_actions.ReEncryptFrom,
+                kms_actions.ReEncryptTo,
+                kms_actions.GenerateDataKey,
+                kms_actions.GenerateDataKeyWithoutPlaintext,
+                kms_actions.DescribeKey,
+            ],
+            Resource=["*"],
+            Condition=Condition(
+                ArnLike(
+                    "kms:EncryptionContext:aws:logs:arn",
+                    arn("logs", f"log-group:{codebuild_log_group(pipeline)}-*"),
+                )
+            ),
+        )
+        notifications = Statement(
+            Sid="CodeStarNotificationsPublishToEncryptedTopic",
+            Effect=Allow,
+            Principal=service_principal("codestar-notifications"),
+            Action=[kms_actions.GenerateDataKey, kms_actions.Decrypt],
+            Resource=["*"],
+            Condition=Condition(
+                StringEquals("kms:ViaService", Sub("sns.${AWS::Region}.${AWS::URLSuffix}"))
+            ),
+        )
+        key = kms_key(
+            "ArtifactKey", f"{self.app} pipeline artifacts and Lambda code", logs, notifications
+        )
         self.publish("ArtifactKeyArn", GetAtt(key, "Arn"), "KMS key of the artifact bucket")
         return key
 
@@ -250,11 +292,15 @@ class BaseStack(Stack):
 
     @resource
     def artifact_bucket(self) -> Bucket:
-        """Pipeline artifacts (expire) and content-addressed Lambda zips (kept)."""
+        """Pipeline artifacts (expire) and content-addressed Lambda zips (kept).
+
+        CodePipeline chooses where a run's artifacts go: under the first 20 characters
+        of the pipeline's name, so that is the prefix that expires.
+        """
         pipeline_runs = LifecycleRule(
             Id="ExpirePipelineRuns",
             Status="Enabled",
-            Prefix="pipeline/",
+            Prefix=pipeline_artifact_prefix(self.app, self.scope),
             ExpirationInDays=ARTIFACT_RETENTION_DAYS,
         )
         bucket = private_bucket(

@@ -116,3 +116,32 @@ def test_publishes_what_the_other_stacks_read(base: Template) -> None:
         "/photos/main/base/TrailArn",
     }
     assert {"ArtifactBucketName", "ArtifactKeyArn", "TrailArn"} <= set(base["Outputs"])
+
+
+def test_pipeline_runs_expire_where_codepipeline_writes_them(base: Template) -> None:
+    """CodePipeline keys a run's artifacts by the first 20 characters of the pipeline's name."""
+    rules = props(base, "ArtifactBucket")["LifecycleConfiguration"]["Rules"]
+    runs = next(rule for rule in rules if rule["Id"] == "ExpirePipelineRuns")
+    assert runs["Prefix"] == "photos-main-pipeline/"
+    assert runs["ExpirationInDays"] == 90
+
+
+def test_artifact_key_serves_the_pipelines_logs_and_topic_only(base: Template) -> None:
+    by_sid = {s["Sid"]: s for s in props(base, "ArtifactKey")["KeyPolicy"]["Statement"]}
+    logs = by_sid["CloudWatchLogsEncryptsPipelineLogs"]
+    assert logs["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": {
+                "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+                "log-group:/aws/codebuild/photos-main-pipeline-*"
+            }
+        }
+    }
+    notifications = by_sid["CodeStarNotificationsPublishToEncryptedTopic"]
+    assert notifications["Principal"] == {
+        "Service": {"Fn::Sub": "codestar-notifications.${AWS::URLSuffix}"}
+    }
+    assert notifications["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert notifications["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "sns.${AWS::Region}.${AWS::URLSuffix}"}}
+    }

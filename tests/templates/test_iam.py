@@ -11,6 +11,15 @@ from tests.templates.conftest import Template, as_list
 RESOURCE_STAR_ALLOWED = {
     ("AWS::IAM::Role", "SendTraces"): "X-Ray PutTraceSegments/PutTelemetryRecords take no resource",
     ("AWS::IAM::Role", "RekognitionAccess"): "DetectLabels supports no resource-level permissions",
+    # The environments' deploy roles (pipelines/cfn_roles.py): calls that name no resource yet.
+    ("AWS::IAM::Role", "CreateKeys"): "kms:CreateKey and kms:ListAliases take no resource; the "
+    "keys themselves are managed only when tagged with this app and env",
+    ("AWS::IAM::Role", "CreateUserPools"): "cognito-idp:CreateUserPool takes no resource; pools "
+    "are managed only when tagged with this app and env",
+    ("AWS::IAM::Role", "CreateEventSourceMappings"): "lambda:CreateEventSourceMapping takes no "
+    "resource; the lambda:FunctionArn condition keeps it to the env's functions",
+    ("AWS::IAM::Role", "HttpApiAccessLogDelivery"): "CloudWatch Logs' log-delivery and resource "
+    "policy calls, which API Gateway makes for HTTP API access logs, take no resource",
     # In a key policy "*" means "this key".
     ("AWS::KMS::Key", "AccountAdministersKeyThroughIam"): "key policy: this key",
     ("AWS::KMS::Key", "CloudTrailEncryptsLogs"): "key policy: this key",
@@ -18,6 +27,8 @@ RESOURCE_STAR_ALLOWED = {
     ("AWS::KMS::Key", "CloudWatchLogsEncryptsLogGroups"): "key policy: this key",
     ("AWS::KMS::Key", "S3PublishesToEncryptedTopic"): "key policy: this key",
     ("AWS::KMS::Key", "CloudWatchAlarmsPublishToEncryptedTopics"): "key policy: this key",
+    ("AWS::KMS::Key", "CloudWatchLogsEncryptsPipelineLogs"): "key policy: this key",
+    ("AWS::KMS::Key", "CodeStarNotificationsPublishToEncryptedTopic"): "key policy: this key",
 }
 # The only wildcard action: the default key policy that hands the key to the account's IAM.
 ACTION_STAR_ALLOWED = {("AWS::KMS::Key", "AccountAdministersKeyThroughIam"): ["kms:*"]}

@@ -11,10 +11,12 @@ RETAINED_TYPES = {
     "AWS::Cognito::UserPool",
     "AWS::S3::Bucket",
     "AWS::KMS::Key",
+    "AWS::CodeCommit::Repository",
 }
 # Said explicitly (cfn-lint I3011 asks), and deleted with the stack on purpose.
 DELETED_WITH_STACK = {
-    "AWS::Logs::LogGroup": "named after the function: a retained one would block re-creation",
+    "AWS::Logs::LogGroup": "named after its function or project: a retained one would block "
+    "re-creation",
     "AWS::SQS::Queue": "work in flight only; failures are alarmed on, not archived",
 }
 
@@ -57,7 +59,9 @@ UNTAGGABLE = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["main/base", "dev/data", "dev/backend", "prod/frontend"])
+@pytest.mark.parametrize(
+    "name", ["main/base", "main/pipeline", "dev/data", "dev/backend", "prod/frontend"]
+)
 def test_every_taggable_resource_is_tagged(templates: dict[str, Template], name: str) -> None:
     scope, stack = name.split("/")
     for logical_id, resource in templates[name]["Resources"].items():

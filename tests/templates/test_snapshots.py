@@ -17,8 +17,8 @@ from tests.templates.conftest import REPO, Template
 from tests.templates.test_retention_and_tags import RETAINED_TYPES
 
 SNAPSHOTS = REPO / "tests" / "snapshots"
-STACKS = ["main/base", "dev/data", "dev/backend", "dev/frontend", "prod/data", "prod/backend",
-          "prod/frontend"]  # fmt: skip
+STACKS = ["main/base", "main/pipeline", "dev/data", "dev/backend", "dev/frontend", "prod/data",
+          "prod/backend", "prod/frontend"]  # fmt: skip
 
 
 def logical_ids(template: Template) -> dict[str, str]:
