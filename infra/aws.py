@@ -36,6 +36,7 @@ class AwsTarget:
 def aws_errors(doing: str) -> Iterator[None]:
     """Turn botocore's errors into one readable line naming what was being done."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     try:
         yield
@@ -44,5 +45,5 @@ def aws_errors(doing: str) -> Iterator[None]:
         raise InfraError(
             f"{doing}: {error.get('Code', 'Error')}: {error.get('Message', err)}"
         ) from None
-    except BotoCoreError as err:
+    except (BotoCoreError, ResponseParserError) as err:
         raise InfraError(f"{doing}: {err}") from None

@@ -17,6 +17,11 @@ COMMANDS = {
     "lint": "infra.commands.lint:lint_command",
     "package": "infra.commands.package:package_command",
     "gate": "infra.commands.gate:gate_command",
+    "diff": "infra.commands.diff:diff_command",
+    "deploy": "infra.commands.deploy:deploy_command",
+    "destroy": "infra.commands.destroy:destroy_command",
+    "bootstrap": "infra.commands.bootstrap:bootstrap_command",
+    "publish": "infra.commands.publish:publish_command",
 }
 
 

@@ -33,6 +33,7 @@ STATEFUL_TYPES: frozenset[str] = frozenset(
         "AWS::RDS::DBInstance",
         "AWS::RDS::DBCluster",
         "AWS::EFS::FileSystem",
+        "AWS::CodeCommit::Repository",  # the pipeline's source, when it is CodeCommit
     }
 )
 """Types whose replacement or removal loses data. Log groups and queues are left out on purpose:

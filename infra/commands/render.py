@@ -8,15 +8,13 @@ import click
 
 from infra.commands.options import config_options, env_option, out_option, read_config
 from infra.render import MAX_INLINE_TEMPLATE_BYTES, RenderedStack, render
+from infra.table import aligned
 
 
 def print_table(rendered: list[RenderedStack]) -> None:
     rows = [(f"{r.scope}/{r.stack}", str(r.resources), str(r.size), str(r.path)) for r in rendered]
-    headers = ("stack", "resources", "bytes", "path")
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        click.echo("  ".join(cells).rstrip())
+    for line in aligned(("stack", "resources", "bytes", "path"), rows):
+        click.echo(line)
     for r in rendered:
         if r.needs_s3:
             click.echo(

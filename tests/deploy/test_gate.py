@@ -376,6 +376,13 @@ def test_the_gate_guards_data_not_logs_or_queues() -> None:
     assert "AWS::SQS::Queue" not in STATEFUL_TYPES
 
 
+def test_removing_the_pipeline_repository_is_blocked() -> None:
+    repository = retained("AWS::CodeCommit::Repository", RepositoryName="photos")
+    blocking, _iam = template_findings(STACK, template(Repo=repository), template(), REGION)
+    assert len(blocking) == 1
+    assert blocking[0].startswith(f"{STACK}: Repo (AWS::CodeCommit::Repository): ")
+
+
 @pytest.mark.parametrize(
     ("pointer", "expected"),
     [

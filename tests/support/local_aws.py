@@ -68,6 +68,25 @@ def accept_kms_key_tags() -> None:
     Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
 
 
+def refresh_outputs_after_change_sets() -> None:
+    """Executing a change set leaves moto's Outputs as they were before (none for a new stack)."""
+    from moto.cloudformation.models import CloudFormationBackend
+
+    execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(
+        self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
+    ) -> None:
+        execute(self, change_set_name, stack_name)
+        for change_set in self.change_sets.values():
+            if change_set_name in (change_set.change_set_id, change_set.change_set_name):
+                stack = self.stacks[change_set.stack_id]
+                stack._parse_template()
+                stack.output_map = stack._create_output_map()
+
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+
 def give_accepted_resources_an_id() -> None:
     """Types moto accepts but does not model (Cognito, API Gateway v2, CloudFront, CodePipeline
     ...) get a physical id and attributes, as in AWS, instead of None.
@@ -132,6 +151,7 @@ FIXES = (
     accept_ssm_parameter_tag_maps,
     accept_kms_key_tags,
     give_accepted_resources_an_id,
+    refresh_outputs_after_change_sets,
 )
 
 

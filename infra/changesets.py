@@ -1,0 +1,201 @@
+"""Change sets: create one for a rendered stack, wait for it, list it, throw it away.
+
+Every deploy goes through a change set, so what `diff` shows is exactly what `deploy` runs
+and the gate can read it first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.aws import aws_errors
+from infra.errors import InfraError
+from infra.gate import change_set_changes
+from infra.table import aligned
+from infra.targets import StackTarget
+
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+MAX_INLINE_TEMPLATE_BYTES = 51_200
+MISSING_CHANGE_SET = ("ChangeSetNotFound", "ChangeSetNotFoundException", "ValidationError")
+POLL_SECONDS = 2.0
+WAIT_SECONDS = 15 * 60
+# Statuses from which an UPDATE change set can be made.
+UPDATABLE = frozenset(
+    {
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "IMPORT_COMPLETE",
+        "IMPORT_ROLLBACK_COMPLETE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One row of a change set: what CloudFormation will do to one resource."""
+
+    action: str
+    logical_id: str
+    resource_type: str
+    replacement: str
+
+    @classmethod
+    def from_change(cls, change: dict[str, Any]) -> PlannedChange:
+        detail = change.get("ResourceChange", {})
+        return cls(
+            action=detail.get("Action", "?"),
+            logical_id=detail.get("LogicalResourceId", "?"),
+            resource_type=detail.get("ResourceType", "?"),
+            replacement=detail.get("Replacement", "") or "-",
+        )
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """A change set that is ready (CREATE_COMPLETE) and what it would change."""
+
+    stack: str
+    name: str
+    kind: str  # CREATE for a new stack, UPDATE otherwise
+    changes: tuple[PlannedChange, ...]
+
+
+def stack_status(cfn: Any, stack: str) -> str | None:
+    """The stack's status, or None when there is no such stack."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+    except ClientError as err:
+        if "does not exist" in err.response.get("Error", {}).get("Message", ""):
+            return None
+        with aws_errors(f"{stack}: describing the stack"):
+            raise
+
+
+def change_set_kind(stack: str, status: str | None) -> str:
+    """CREATE or UPDATE; a stack that is busy or broken is refused with what to do."""
+    if status in (None, "REVIEW_IN_PROGRESS"):
+        return "CREATE"
+    if status in UPDATABLE:
+        return "UPDATE"
+    if status.endswith("IN_PROGRESS"):
+        raise InfraError(f"{stack}: busy ({status}); wait for it to finish, then run again")
+    raise InfraError(f"{stack}: is {status}; fix or delete it in CloudFormation first")
+
+
+Uploader = Callable[[StackTarget], str]
+
+
+def template_source(target: StackTarget, upload: Uploader | None) -> dict[str, str]:
+    """TemplateBody when it fits the API's inline limit; otherwise an S3 URL from `upload`."""
+    if len(target.body.encode("utf-8")) <= MAX_INLINE_TEMPLATE_BYTES:
+        return {"TemplateBody": target.body}
+    if upload is None:
+        raise InfraError(
+            f"{target.stack_name}: template is over {MAX_INLINE_TEMPLATE_BYTES} bytes "
+            "and no artifact bucket to upload it to"
+        )
+    return {"TemplateURL": upload(target)}
+
+
+def change_set_name(target: StackTarget) -> str:
+    """Named after the content, so a rerun on the same template reuses the same name."""
+    digest = hashlib.sha256(
+        (target.body + repr(target.parameters) + repr(target.tags)).encode()
+    ).hexdigest()
+    return f"{target.stack_name}-{digest[:12]}"
+
+
+def create_change_set(
+    cfn: Any,
+    target: StackTarget,
+    *,
+    role_arn: str | None = None,
+    upload: Uploader | None = None,
+    name: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChangeSet | None:
+    """Create and wait for a change set; None (and nothing left behind) when nothing changes."""
+    stack = target.stack_name
+    kind = change_set_kind(stack, stack_status(cfn, stack))
+    name = name or change_set_name(target)
+    delete_change_set(cfn, stack, name)
+    extra = {"RoleARN": role_arn} if role_arn else {}
+    with aws_errors(f"{stack}: creating change set"):
+        cfn.create_change_set(
+            StackName=stack,
+            ChangeSetName=name,
+            ChangeSetType=kind,
+            Capabilities=CAPABILITIES,
+            Parameters=target.parameters,
+            Tags=target.tags,
+            Description=f"{target.app} {target.scope} {target.kind}",
+            **template_source(target, upload),
+            **extra,
+        )
+    status, reason = wait_for_change_set(cfn, stack, name, clock, sleep)
+    if status == "FAILED":
+        if any(text in reason for text in NO_CHANGES):
+            delete_change_set(cfn, stack, name)
+            return None
+        discard(cfn, ChangeSet(stack, name, kind, ()))
+        raise InfraError(f"{stack}: change set failed: {reason}")
+    changes = tuple(PlannedChange.from_change(c) for c in change_set_changes(cfn, stack, name))
+    return ChangeSet(stack, name, kind, changes)
+
+
+def wait_for_change_set(
+    cfn: Any,
+    stack: str,
+    name: str,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str, str]:
+    """(status, reason) once CloudFormation has finished computing the change set."""
+    deadline = clock() + WAIT_SECONDS
+    while True:
+        with aws_errors(f"{stack}: describing change set {name}"):
+            described = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+        status = described.get("Status", "")
+        if status not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+            return status, described.get("StatusReason", "")
+        if clock() > deadline:
+            raise InfraError(f"{stack}: change set {name} still {status} after {WAIT_SECONDS} s")
+        sleep(POLL_SECONDS)
+
+
+def delete_change_set(cfn: Any, stack: str, name: str) -> None:
+    """Delete a change set if it exists (a missing one is fine)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code", "") in MISSING_CHANGE_SET:
+            return
+        with aws_errors(f"{stack}: describing change set {name}"):
+            raise
+    with aws_errors(f"{stack}: deleting change set {name}"):
+        cfn.delete_change_set(StackName=stack, ChangeSetName=name)
+
+
+def discard(cfn: Any, change_set: ChangeSet) -> None:
+    """Throw a change set away; for a new stack, also the empty stack it left behind."""
+    delete_change_set(cfn, change_set.stack, change_set.name)
+    if change_set.kind == "CREATE" and stack_status(cfn, change_set.stack) == "REVIEW_IN_PROGRESS":
+        with aws_errors(f"{change_set.stack}: deleting the empty stack"):
+            cfn.delete_stack(StackName=change_set.stack)
+
+
+def change_table(changes: tuple[PlannedChange, ...]) -> list[str]:
+    """The change set as aligned lines: action, logical ID, type, replacement."""
+    rows = [(c.action, c.logical_id, c.resource_type, c.replacement) for c in changes]
+    return aligned(("action", "logical id", "type", "replacement"), rows)

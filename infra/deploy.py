@@ -1,0 +1,202 @@
+"""Deploy and destroy one stack: change set, gate, execute, follow, report.
+
+The pipeline does the same steps with CodePipeline's CloudFormation actions and the `gate`
+command; this module is the workstation's way (`deploy`, `bootstrap`, `destroy`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.aws import aws_errors
+from infra.changesets import (
+    ChangeSet,
+    Uploader,
+    change_table,
+    create_change_set,
+    discard,
+    stack_status,
+)
+from infra.errors import InfraError
+from infra.gate import GateReport, evaluate_change_set
+from infra.stack_events import Echo, follow, seen_so_far
+from infra.targets import StackTarget
+
+RETAINED_ON_ROLLBACK = "DELETE_SKIPPED"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What a deploy did to one stack and the stack's outputs afterwards."""
+
+    stack: str
+    result: str  # created, updated or unchanged
+    outputs: dict[str, str]
+
+
+class GateRefused(InfraError):
+    """The gate stopped a change set; the reasons were printed one per line."""
+
+
+def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
+    with aws_errors(f"{stack}: reading outputs"):
+        described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in described.get("Outputs", [])}
+
+
+def stack_resources(cfn: Any, stack: str) -> list[dict]:
+    resources: list[dict] = []
+    token: str | None = None
+    while True:
+        extra = {"NextToken": token} if token else {}
+        with aws_errors(f"{stack}: listing resources"):
+            page = cfn.list_stack_resources(StackName=stack, **extra)
+        resources += page.get("StackResourceSummaries", [])
+        token = page.get("NextToken")
+        if not token:
+            return resources
+
+
+def resource_line(resource: dict) -> str:
+    return (
+        f"{resource.get('LogicalResourceId', '?')} ({resource.get('ResourceType', '?')}): "
+        f"{resource.get('PhysicalResourceId') or 'no physical id'}"
+    )
+
+
+def clear_failed_creation(
+    cfn: Any, target: StackTarget, echo: Echo, *, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Delete a stack whose first creation rolled back, unless it kept data behind.
+
+    Retained resources of a failed creation stay in the account (DELETE_SKIPPED); deleting
+    the stack would orphan them silently, so a person decides instead.
+    """
+    stack = target.stack_name
+    kept = [
+        r for r in stack_resources(cfn, stack) if r.get("ResourceStatus") == RETAINED_ON_ROLLBACK
+    ]
+    if kept:
+        names = "; ".join(resource_line(r) for r in kept)
+        raise InfraError(
+            f"{stack}: ROLLBACK_COMPLETE and it kept retained resources ({names}); "
+            "delete or import them, then delete the stack"
+        )
+    echo(f"{stack}: first creation rolled back and kept nothing; deleting it to try again")
+    with aws_errors(f"{stack}: describing the stack"):
+        stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+    seen = seen_so_far(cfn, stack)
+    with aws_errors(f"{stack}: deleting the rolled-back stack"):
+        cfn.delete_stack(StackName=stack)
+    outcome = follow(cfn, stack, seen, echo, stack_id=stack_id, sleep=sleep)
+    if not outcome.succeeded:
+        raise InfraError(f"{stack}: could not delete the rolled-back stack: {outcome.status}")
+
+
+def report_gate(report: GateReport, echo: Echo, warn: Echo) -> None:
+    for line in report.iam:
+        echo(f"iam: {line}")
+    for line in report.blocking:
+        warn(line)
+
+
+def deploy_stack(
+    cfn: Any,
+    target: StackTarget,
+    echo: Echo,
+    *,
+    warn: Echo | None = None,
+    role_arn: str | None = None,
+    upload: Uploader | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Deployed:
+    """Change set -> gate -> execute -> follow; "no changes" is a success."""
+    warn = warn or echo
+    stack = target.stack_name
+    status = stack_status(cfn, stack)
+    if status == "ROLLBACK_COMPLETE":
+        clear_failed_creation(cfn, target, echo, sleep=sleep)
+    change_set = create_change_set(cfn, target, role_arn=role_arn, upload=upload, sleep=sleep)
+    if change_set is None:
+        echo(f"{stack}: no changes")
+        return Deployed(stack, "unchanged", stack_outputs(cfn, stack))
+    echo(f"{stack}: {len(change_set.changes)} changes ({change_set.kind.lower()})")
+    for line in change_table(change_set.changes):
+        echo(f"  {line}")
+    report = evaluate_change_set(cfn, stack, change_set.name)
+    report_gate(report, echo, warn)
+    if not report.passed:
+        discard(cfn, change_set)
+        raise GateRefused(
+            f"{stack}: gate: blocked ({len(report.blocking)} reasons); nothing was changed"
+        )
+    return execute(cfn, change_set, echo, sleep=sleep)
+
+
+def execute(
+    cfn: Any, change_set: ChangeSet, echo: Echo, *, sleep: Callable[[float], None] = time.sleep
+) -> Deployed:
+    stack = change_set.stack
+    seen = seen_so_far(cfn, stack)
+    with aws_errors(f"{stack}: executing change set {change_set.name}"):
+        cfn.execute_change_set(StackName=stack, ChangeSetName=change_set.name)
+    outcome = follow(cfn, stack, seen, echo, sleep=sleep)
+    if not outcome.succeeded:
+        for line in outcome.failures:
+            echo(f"failed: {line}")
+        first = outcome.failures[0] if outcome.failures else "see the stack events"
+        raise InfraError(f"{stack}: {outcome.status}: {first}")
+    result = "created" if change_set.kind == "CREATE" else "updated"
+    echo(f"{stack}: {outcome.status}")
+    return Deployed(stack, result, stack_outputs(cfn, stack))
+
+
+def destroy_stack(
+    cfn: Any, stack: str, echo: Echo, *, sleep: Callable[[float], None] = time.sleep
+) -> list[str]:
+    """Delete a stack and follow it; returns the resources CloudFormation kept (retained)."""
+    if stack_status(cfn, stack) is None:
+        echo(f"{stack}: not deployed")
+        return []
+    with aws_errors(f"{stack}: reading the deployed template"):
+        template = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+        stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+    from infra.gate import parse_template
+
+    policies = {
+        logical_id: resource.get("DeletionPolicy")
+        for logical_id, resource in parse_template(template).get("Resources", {}).items()
+    }
+    kept = [
+        r
+        for r in stack_resources(cfn, stack)
+        if policies.get(r.get("LogicalResourceId")) in ("Retain", "RetainExceptOnCreate")
+        and r.get("PhysicalResourceId")
+    ]
+    seen = seen_so_far(cfn, stack)
+    with aws_errors(f"{stack}: deleting the stack"):
+        cfn.delete_stack(StackName=stack)
+    outcome = follow(cfn, stack, seen, echo, stack_id=stack_id, sleep=sleep)
+    if not outcome.succeeded:
+        for line in outcome.failures:
+            echo(f"failed: {line}")
+        raise InfraError(f"{stack}: {outcome.status}")
+    echo(f"{stack}: {outcome.status}")
+    return [resource_line(r) for r in kept]
+
+
+def template_uploader(s3: Any, bucket: str, region: str) -> Uploader:
+    """Put a large template into the artifact bucket under a content-addressed key."""
+
+    def upload(target: StackTarget) -> str:
+        data = target.body.encode("utf-8")
+        key = f"templates/{target.stack_name}/{hashlib.sha256(data).hexdigest()[:16]}.json"
+        with aws_errors(f"{target.stack_name}: uploading the template to s3://{bucket}/{key}"):
+            s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
+        return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+
+    return upload

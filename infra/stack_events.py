@@ -1,0 +1,120 @@
+"""Follow a stack operation to its end, one line per new event, and explain a failure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from infra.aws import aws_errors
+from infra.errors import InfraError
+
+POLL_SECONDS = 2.0
+WAIT_SECONDS = 60 * 60
+SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"})
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an operation ended and the events that explain a failure."""
+
+    status: str
+    failures: tuple[str, ...]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in SUCCEEDED
+
+
+def is_final(status: str) -> bool:
+    return not status.endswith("_IN_PROGRESS")
+
+
+def new_events(cfn: Any, stack: str, seen: set[str]) -> list[dict]:
+    """Events not printed yet, oldest first (the API pages newest first)."""
+    fresh: list[dict] = []
+    for event in _events(cfn, stack):
+        if event["EventId"] in seen:
+            break
+        fresh.append(event)
+    seen.update(event["EventId"] for event in fresh)
+    return list(reversed(fresh))
+
+
+def _events(cfn: Any, stack: str) -> Iterator[dict]:
+    token: str | None = None
+    while True:
+        extra = {"NextToken": token} if token else {}
+        with aws_errors(f"{stack}: reading stack events"):
+            page = cfn.describe_stack_events(StackName=stack, **extra)
+        yield from page.get("StackEvents", [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def event_line(event: dict, elapsed: float) -> str:
+    reason = event.get("ResourceStatusReason") or ""
+    parts = [
+        f"{elapsed:7.1f}s",
+        event.get("LogicalResourceId", "?"),
+        event.get("ResourceType", "?"),
+        event.get("ResourceStatus", "?"),
+    ]
+    return "  ".join(parts) + (f"  {reason}" if reason else "")
+
+
+def failure_line(event: dict) -> str:
+    return (
+        f"{event.get('LogicalResourceId', '?')} ({event.get('ResourceType', '?')}): "
+        f"{event.get('ResourceStatus', '?')}: {event.get('ResourceStatusReason') or 'no reason'}"
+    )
+
+
+def seen_so_far(cfn: Any, stack: str) -> set[str]:
+    """The ids of the events already there, so following starts with the new ones."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return {event["EventId"] for event in _events(cfn, stack)}
+    except (ClientError, InfraError):
+        return set()
+
+
+def follow(
+    cfn: Any,
+    stack: str,
+    seen: set[str],
+    echo: Echo,
+    *,
+    stack_id: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Print events with elapsed time until the stack reaches a final status.
+
+    `stack_id` follows a stack being deleted (its name stops resolving when it is gone).
+    """
+    start = clock()
+    failures: list[str] = []
+    reference = stack_id or stack
+
+    def show_new_events() -> None:
+        for event in new_events(cfn, reference, seen):
+            echo(event_line(event, clock() - start))
+            if event.get("ResourceStatus", "").endswith("_FAILED"):
+                failures.append(failure_line(event))
+
+    while True:
+        show_new_events()
+        with aws_errors(f"{stack}: describing the stack"):
+            status = cfn.describe_stacks(StackName=reference)["Stacks"][0]["StackStatus"]
+        if is_final(status):
+            show_new_events()
+            return Outcome(status, tuple(failures))
+        if clock() - start > WAIT_SECONDS:
+            raise InfraError(f"{stack}: still {status} after {WAIT_SECONDS} s; see the console")
+        sleep(POLL_SECONDS)

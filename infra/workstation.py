@@ -1,0 +1,128 @@
+"""What the deploying commands share: the account check, building, and reaching AWS.
+
+`deploy`, `diff`, `destroy` and `bootstrap` work on one environment in one account and
+region; this module gives them the clients for it and builds what they deploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from infra.artifacts import artifact_bucket_name, upload_zips
+from infra.aws import AwsTarget, aws_errors
+from infra.changesets import UPDATABLE, Uploader, stack_status
+from infra.config import AppConfig, Environment
+from infra.constants import DEFAULT_CACHE_DIR, DEFAULT_LAMBDAS_OUT
+from infra.deploy import template_uploader
+from infra.errors import InfraError
+from infra.targets import StackTarget
+
+
+@dataclass
+class Workstation:
+    """One environment's account and region, reached through boto3."""
+
+    config: AppConfig
+    environment: Environment
+    aws: AwsTarget
+
+    @property
+    def region(self) -> str:
+        return self.aws.region or self.environment.region
+
+    def client(self, service: str) -> Any:
+        return self.aws.client(service, self.region)
+
+    @cached_property
+    def cloudformation(self) -> Any:
+        return self.client("cloudformation")
+
+    def check_account(self) -> str:
+        """The caller's account; refuses to touch an account other than the configured one."""
+        account = self.environment.account
+        with aws_errors("sts: who am I"):
+            actual = self.client("sts").get_caller_identity()["Account"]
+        if account.account_id is None:
+            raise InfraError(
+                f"{self.config.source}: accounts.{account.name}.account_id: required to deploy "
+                f"(your credentials are for account {actual})"
+            )
+        if actual != account.account_id:
+            raise InfraError(
+                f"credentials are for account {actual}, but {self.environment.name} lives in "
+                f"accounts.{account.name} ({account.account_id}); switch profile"
+            )
+        return actual
+
+    @cached_property
+    def artifact_bucket(self) -> str:
+        return artifact_bucket_name(self.client("ssm"), self.config, self.environment)
+
+    def template_upload(self) -> Uploader:
+        """Large templates go through the artifact bucket (looked up only when needed)."""
+
+        def upload(target: StackTarget) -> str:
+            uploader = template_uploader(self.client("s3"), self.artifact_bucket, self.region)
+            return uploader(target)
+
+        return upload
+
+    def require_deployed(self, targets: list[StackTarget]) -> None:
+        """Every stack a target reads from is deployed already or earlier in this run."""
+        running = {target.stack_name for target in targets}
+        for target in targets:
+            for needed in target.requires:
+                if needed in running:
+                    continue
+                status = stack_status(self.cloudformation, needed)
+                if status not in UPDATABLE:
+                    kind = needed.rsplit("-", 1)[-1]
+                    raise InfraError(
+                        f"{target.stack_name} reads values from {needed}, which is "
+                        f"{status or 'not deployed'}: deploy {kind} first"
+                    )
+
+
+def build(
+    workstation: Workstation,
+    templates: Path,
+    *,
+    package: bool,
+    lambdas: Path = DEFAULT_LAMBDAS_OUT,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+) -> list[tuple[str, Path]]:
+    """Render the environment's stacks; package the functions when asked.
+
+    Returns (key, zip) for each function, for `upload_functions` once the bucket exists.
+    """
+    from infra.package import (
+        DependencyCache,
+        Packager,
+        package_environment,
+        pip_install,
+        write_manifest,
+    )
+    from infra.render import render
+
+    config, environment = workstation.config, workstation.environment
+    render(config, templates, [environment.name])
+    if not package:
+        return []
+    packager = Packager(Path.cwd(), lambdas, DependencyCache(cache_dir, pip_install))
+    built = package_environment(packager, config.name, environment, templates)
+    write_manifest(lambdas / "manifest.json", {environment.name: built})
+    return sorted({(item.key, lambdas / item.file) for item in built})
+
+
+def upload_functions(
+    workstation: Workstation, zips: list[tuple[str, Path]], echo: Callable[[str], None]
+) -> None:
+    """Put the zips into the artifact bucket; keys already there are skipped."""
+    bucket = workstation.artifact_bucket
+    for key, uploaded in upload_zips(workstation.client("s3"), bucket, zips):
+        if uploaded:
+            echo(f"uploaded s3://{bucket}/{key}")
