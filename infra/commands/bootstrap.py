@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, env_option
+from infra.commands.options import aws_options, config_options, one_env_option
 from infra.commands.stack_options import (
     echo,
     print_outputs,
@@ -47,7 +47,7 @@ def next_steps(config: AppConfig, pipeline: Deployed) -> list[str]:
 
 @click.command("bootstrap")
 @config_options
-@env_option
+@one_env_option
 @templates_option
 @aws_options
 def bootstrap_command(

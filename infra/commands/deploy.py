@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, env_option
+from infra.commands.options import aws_options, config_options, one_env_option
 from infra.commands.stack_options import (
     echo,
     print_outputs,
@@ -24,7 +24,7 @@ from infra.workstation import build, upload_functions
 
 @click.command("deploy")
 @config_options
-@env_option
+@one_env_option
 @stacks_argument
 @templates_option
 @role_option

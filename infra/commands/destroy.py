@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, env_option
+from infra.commands.options import aws_options, config_options, one_env_option
 from infra.commands.stack_options import echo, stacks_argument, templates_option, workstation
 from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import destroy_stack
@@ -23,7 +23,7 @@ GUARDED = ("base", "data", "pipeline")
 
 @click.command("destroy")
 @config_options
-@env_option
+@one_env_option
 @stacks_argument
 @templates_option
 @click.option("--force", is_flag=True, help="Allow destroying base, data and pipeline stacks.")
@@ -46,7 +46,7 @@ def destroy_command(
     if guarded and not force:
         raise InfraError(
             f"refusing to destroy {', '.join(guarded)} without --force: "
-            "they hold the data and the account's trail"
+            "base and data hold the app's data and the account's trail; pipeline deploys it all"
         )
     station.check_account()
     render(station.config, out, [station.environment.name])

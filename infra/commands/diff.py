@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from infra.changesets import change_table, create_change_set, discard
-from infra.commands.options import aws_options, config_options, env_option
+from infra.commands.options import aws_options, config_options, one_env_option
 from infra.commands.stack_options import (
     echo,
     role_option,
@@ -34,7 +34,7 @@ SUMMARY_LIMIT = 900  # CodePipeline's approval CustomData holds 1,000 characters
 
 @click.command("diff")
 @config_options
-@env_option
+@one_env_option
 @stacks_argument
 @templates_option
 @role_option

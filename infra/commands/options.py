@@ -45,6 +45,18 @@ def env_option(command: F) -> F:
     )(command)
 
 
+def one_env_option(command: F) -> F:
+    """--env for the commands that change AWS: one environment per run."""
+    return click.option(
+        "--env",
+        "environments",
+        multiple=True,
+        metavar="NAME",
+        envvar="INFRA_ENV",
+        help="Environment to work on (default: the only one, if there is just one).",
+    )(command)
+
+
 def out_option(command: F) -> F:
     return click.option(
         "--out",

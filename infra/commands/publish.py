@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from infra.aws import AwsTarget
-from infra.commands.options import aws_options, config_options, env_option, read_config
+from infra.commands.options import aws_options, config_options, one_env_option, read_config
 from infra.publish import PublishResult, publish_site
 from infra.targets import choose_environment
 
@@ -30,7 +30,7 @@ def summary(result: PublishResult) -> str:
 
 @click.command("publish")
 @config_options
-@env_option
+@one_env_option
 @click.option(
     "--web",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
