@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from awacs import sns as sns_actions
-from awacs.aws import Allow, Bool, Condition, Deny, Principal, Statement, StringEquals
+from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import GetAtt, Parameter, Ref, Sub
 from troposphere.codebuild import (
     Artifacts,
@@ -51,7 +51,7 @@ from troposphere.iam import Role
 from troposphere.logs import LogGroup
 from troposphere.sns import Subscription, Topic, TopicPolicy
 
-from infra.blocks.policy import arn, document, service_principal
+from infra.blocks.policy import arn, deny_insecure_transport, document, service_principal
 from infra.config import Pipeline as PipelineConfig
 from infra.errors import InfraError
 from infra.naming import pascal
@@ -256,14 +256,7 @@ class PipelineStack(Stack):
             Resource=[topic],
             Condition=Condition(StringEquals("aws:SourceAccount", Sub("${AWS::AccountId}"))),
         )
-        tls_only = Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal("*"),
-            Action=[sns_actions.Publish],
-            Resource=[topic],
-            Condition=Condition(Bool("aws:SecureTransport", "false")),
-        )
+        tls_only = deny_insecure_transport([topic], [sns_actions.Publish])
         return TopicPolicy(
             "NotificationTopicPolicy",
             Topics=[topic],

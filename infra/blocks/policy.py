@@ -59,13 +59,15 @@ def objects(bucket: Any, prefix: str = "") -> Sub:
     return Sub(f"${{Arn}}/{prefix}*", Arn=GetAtt(bucket, "Arn"))
 
 
-def deny_insecure_transport(resources: Iterable[AnyValue]) -> Statement:
-    """Refuse every request that is not over TLS."""
+def deny_insecure_transport(
+    resources: Iterable[AnyValue], actions: Sequence[Action] = (Action("s3", "*"),)
+) -> Statement:
+    """Refuse every request for `actions` (default: all of S3) that is not over TLS."""
     return Statement(
         Sid="DenyInsecureTransport",
         Effect=Deny,
         Principal=Principal("*"),
-        Action=[Action("s3", "*")],
+        Action=list(actions),
         Resource=list(resources),
         Condition=Condition(Bool("aws:SecureTransport", "false")),
     )

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, one_env_option
+from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
     print_outputs,
-    templates_option,
     warn,
     workstation,
 )
@@ -48,7 +47,7 @@ def next_steps(config: AppConfig, pipeline: Deployed) -> list[str]:
 @click.command("bootstrap")
 @config_options
 @one_env_option
-@templates_option
+@out_option
 @aws_options
 def bootstrap_command(
     config_path: Path,

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, one_env_option
+from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
     print_outputs,
     role_option,
     stacks_argument,
-    templates_option,
     warn,
     workstation,
 )
@@ -26,7 +25,7 @@ from infra.workstation import build, upload_functions
 @config_options
 @one_env_option
 @stacks_argument
-@templates_option
+@out_option
 @role_option
 @aws_options
 def deploy_command(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from infra.commands.options import aws_options, config_options, one_env_option
-from infra.commands.stack_options import echo, stacks_argument, templates_option, workstation
+from infra.commands.options import aws_options, config_options, one_env_option, out_option
+from infra.commands.stack_options import echo, stacks_argument, workstation
 from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import destroy_stack
 from infra.errors import InfraError
@@ -25,7 +25,7 @@ GUARDED = ("base", "data", "pipeline")
 @config_options
 @one_env_option
 @stacks_argument
-@templates_option
+@out_option
 @click.option("--force", is_flag=True, help="Allow destroying base, data and pipeline stacks.")
 @aws_options
 def destroy_command(

@@ -13,12 +13,11 @@ from pathlib import Path
 import click
 
 from infra.changesets import change_table, create_change_set, discard
-from infra.commands.options import aws_options, config_options, one_env_option
+from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
     role_option,
     stacks_argument,
-    templates_option,
     workstation,
 )
 from infra.constants import ENVIRONMENT_STACK_NAMES
@@ -36,7 +35,7 @@ SUMMARY_LIMIT = 900  # CodePipeline's approval CustomData holds 1,000 characters
 @config_options
 @one_env_option
 @stacks_argument
-@templates_option
+@out_option
 @role_option
 @click.option(
     "--prebuilt",

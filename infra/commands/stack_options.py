@@ -10,7 +10,6 @@ import click
 
 from infra.aws import AwsTarget
 from infra.commands.options import read_config
-from infra.constants import DEFAULT_TEMPLATES_OUT
 from infra.targets import choose_environment
 from infra.workstation import Workstation
 
@@ -27,17 +26,6 @@ def role_option(command: F) -> F:
         envvar="CFN_ROLE_ARN",
         default=None,
         help="CloudFormation service role to act through (the pipeline's per-env role).",
-    )(command)
-
-
-def templates_option(command: F) -> F:
-    return click.option(
-        "--out",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=DEFAULT_TEMPLATES_OUT,
-        show_default=True,
-        envvar="INFRA_OUT",
-        help="Folder for the rendered templates and their configuration files.",
     )(command)
 
 

@@ -12,7 +12,6 @@ from awacs.aws import (
     Allow,
     ArnLike,
     Condition,
-    Principal,
     Statement,
     StringEquals,
     StringLike,
@@ -24,7 +23,7 @@ from troposphere.kms import Alias, Key
 from troposphere.s3 import Bucket, BucketPolicy, LifecycleRule
 
 from infra.blocks.bucket import private_bucket, tls_only_policy
-from infra.blocks.kms import kms_alias, kms_key
+from infra.blocks.kms import kms_alias, kms_key, logs_may_use_key
 from infra.blocks.policy import arn, objects, service_principal
 from infra.naming import codebuild_log_group, pipeline_artifact_prefix, pipeline_name
 from infra.stack import Stack, resource, skip_checks
@@ -249,26 +248,8 @@ class BaseStack(Stack):
         CodeBuild log groups only, notifications only through SNS in this region.
         """
         pipeline = pipeline_name(self.app, self.scope)
-        logs = Statement(
-            Sid="CloudWatchLogsEncryptsPipelineLogs",
-            Effect=Allow,
-            Principal=Principal("Service", Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
-            Action=[
-                kms_actions.Encrypt,
-                kms_actions.Decrypt,
-                kms_actions.ReEncryptFrom,
-                kms_actions.ReEncryptTo,
-                kms_actions.GenerateDataKey,
-                kms_actions.GenerateDataKeyWithoutPlaintext,
-                kms_actions.DescribeKey,
-            ],
-            Resource=["*"],
-            Condition=Condition(
-                ArnLike(
-                    "kms:EncryptionContext:aws:logs:arn",
-                    arn("logs", f"log-group:{codebuild_log_group(pipeline)}-*"),
-                )
-            ),
+        logs = logs_may_use_key(
+            "CloudWatchLogsEncryptsPipelineLogs", f"{codebuild_log_group(pipeline)}-*"
         )
         notifications = Statement(
             Sid="CodeStarNotificationsPublishToEncryptedTopic",

@@ -12,10 +12,7 @@ from awacs import sns as sns_actions
 from awacs.aws import (
     Allow,
     ArnLike,
-    Bool,
     Condition,
-    Deny,
-    Principal,
     Statement,
     StringEquals,
 )
@@ -59,8 +56,8 @@ from troposphere.s3 import (
 from troposphere.sns import Topic, TopicPolicy
 
 from infra.blocks.bucket import private_bucket, tls_only_policy
-from infra.blocks.kms import kms_alias, kms_key
-from infra.blocks.policy import arn, document, service_principal
+from infra.blocks.kms import kms_alias, kms_key, logs_may_use_key
+from infra.blocks.policy import arn, deny_insecure_transport, document, service_principal
 from infra.stack import Stack, resource, retain
 
 UPLOAD_PREFIX = "uploads/"
@@ -92,27 +89,7 @@ class DataStack(Stack):
     @resource
     def data_key(self) -> Key:
         """Encrypts the table, the upload topic and this env's log groups."""
-        logs = Statement(
-            Sid="CloudWatchLogsEncryptsLogGroups",
-            Effect=Allow,
-            Principal=Principal("Service", Sub("logs.${AWS::Region}.${AWS::URLSuffix}")),
-            Action=[
-                kms_actions.Encrypt,
-                kms_actions.Decrypt,
-                kms_actions.ReEncryptFrom,
-                kms_actions.ReEncryptTo,
-                kms_actions.GenerateDataKey,
-                kms_actions.GenerateDataKeyWithoutPlaintext,
-                kms_actions.DescribeKey,
-            ],
-            Resource=["*"],
-            Condition=Condition(
-                ArnLike(
-                    "kms:EncryptionContext:aws:logs:arn",
-                    arn("logs", f"log-group:*{self.app}-{self.scope}-*"),
-                )
-            ),
-        )
+        logs = logs_may_use_key("CloudWatchLogsEncryptsLogGroups", f"*{self.app}-{self.scope}-*")
         s3_publishes = Statement(
             Sid="S3PublishesToEncryptedTopic",
             Effect=Allow,
@@ -285,14 +262,7 @@ class DataStack(Stack):
                 ]
             ),
         )
-        tls_only = Statement(
-            Sid="DenyInsecureTransport",
-            Effect=Deny,
-            Principal=Principal("*"),
-            Action=[sns_actions.Publish],
-            Resource=[topic],
-            Condition=Condition(Bool("aws:SecureTransport", "false")),
-        )
+        tls_only = deny_insecure_transport([topic], [sns_actions.Publish])
         return TopicPolicy(
             "UploadTopicPolicy",
             Topics=[topic],
