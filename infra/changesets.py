@@ -14,12 +14,11 @@ from typing import Any
 
 from infra.aws import aws_errors
 from infra.errors import InfraError
-from infra.gate import change_set_changes
+from infra.gate import change_set_changes, is_no_changes
 from infra.table import aligned
 from infra.targets import StackTarget
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 MAX_INLINE_TEMPLATE_BYTES = 51_200
 MISSING_CHANGE_SET = ("ChangeSetNotFound", "ChangeSetNotFoundException", "ValidationError")
 POLL_SECONDS = 2.0
@@ -64,18 +63,19 @@ class ChangeSet:
     name: str
     kind: str  # CREATE for a new stack, UPDATE otherwise
     changes: tuple[PlannedChange, ...]
+    created_stack: bool = False  # the stack did not exist before this change set
 
 
 def stack_status(cfn: Any, stack: str) -> str | None:
     """The stack's status, or None when there is no such stack."""
     from botocore.exceptions import ClientError
 
-    try:
-        return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
-    except ClientError as err:
-        if "does not exist" in err.response.get("Error", {}).get("Message", ""):
-            return None
-        with aws_errors(f"{stack}: describing the stack"):
+    with aws_errors(f"{stack}: describing the stack"):
+        try:
+            return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        except ClientError as err:
+            if "does not exist" in err.response.get("Error", {}).get("Message", ""):
+                return None
             raise
 
 
@@ -125,7 +125,9 @@ def create_change_set(
 ) -> ChangeSet | None:
     """Create and wait for a change set; None (and nothing left behind) when nothing changes."""
     stack = target.stack_name
-    kind = change_set_kind(stack, stack_status(cfn, stack))
+    status = stack_status(cfn, stack)
+    kind = change_set_kind(stack, status)
+    created_stack = status is None
     name = name or change_set_name(target)
     delete_change_set(cfn, stack, name)
     extra = {"RoleARN": role_arn} if role_arn else {}
@@ -141,15 +143,14 @@ def create_change_set(
             **template_source(target, upload),
             **extra,
         )
-    status, reason = wait_for_change_set(cfn, stack, name, clock, sleep)
-    if status == "FAILED":
-        if any(text in reason for text in NO_CHANGES):
-            delete_change_set(cfn, stack, name)
+    outcome, reason = wait_for_change_set(cfn, stack, name, clock, sleep)
+    if outcome == "FAILED":
+        discard(cfn, ChangeSet(stack, name, kind, (), created_stack))
+        if is_no_changes(reason):
             return None
-        discard(cfn, ChangeSet(stack, name, kind, ()))
         raise InfraError(f"{stack}: change set failed: {reason}")
     changes = tuple(PlannedChange.from_change(c) for c in change_set_changes(cfn, stack, name))
-    return ChangeSet(stack, name, kind, changes)
+    return ChangeSet(stack, name, kind, changes, created_stack)
 
 
 def wait_for_change_set(
@@ -176,23 +177,27 @@ def delete_change_set(cfn: Any, stack: str, name: str) -> None:
     """Delete a change set if it exists (a missing one is fine)."""
     from botocore.exceptions import ClientError
 
-    try:
-        cfn.describe_change_set(StackName=stack, ChangeSetName=name)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code", "") in MISSING_CHANGE_SET:
-            return
-        with aws_errors(f"{stack}: describing change set {name}"):
-            raise
     with aws_errors(f"{stack}: deleting change set {name}"):
+        try:
+            cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code", "") in MISSING_CHANGE_SET:
+                return
+            raise
         cfn.delete_change_set(StackName=stack, ChangeSetName=name)
 
 
 def discard(cfn: Any, change_set: ChangeSet) -> None:
-    """Throw a change set away; for a new stack, also the empty stack it left behind."""
-    delete_change_set(cfn, change_set.stack, change_set.name)
-    if change_set.kind == "CREATE" and stack_status(cfn, change_set.stack) == "REVIEW_IN_PROGRESS":
+    """Throw a change set away; a stack this run created for it goes with it.
+
+    Deleting the empty stack removes its change sets too; a REVIEW_IN_PROGRESS stack that
+    was there before (say, holding the pipeline's pending change set) is left alone.
+    """
+    if change_set.created_stack:
         with aws_errors(f"{change_set.stack}: deleting the empty stack"):
             cfn.delete_stack(StackName=change_set.stack)
+        return
+    delete_change_set(cfn, change_set.stack, change_set.name)
 
 
 def change_table(changes: tuple[PlannedChange, ...]) -> list[str]:

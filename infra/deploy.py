@@ -93,7 +93,7 @@ def clear_failed_creation(
     with aws_errors(f"{stack}: deleting the rolled-back stack"):
         cfn.delete_stack(StackName=stack)
     outcome = follow(cfn, stack, seen, echo, stack_id=stack_id, sleep=sleep)
-    if not outcome.succeeded:
+    if outcome.status != "DELETE_COMPLETE":
         raise InfraError(f"{stack}: could not delete the rolled-back stack: {outcome.status}")
 
 
@@ -145,7 +145,7 @@ def execute(
     with aws_errors(f"{stack}: executing change set {change_set.name}"):
         cfn.execute_change_set(StackName=stack, ChangeSetName=change_set.name)
     outcome = follow(cfn, stack, seen, echo, sleep=sleep)
-    if not outcome.succeeded:
+    if outcome.status != f"{change_set.kind}_COMPLETE":
         for line in outcome.failures:
             echo(f"failed: {line}")
         first = outcome.failures[0] if outcome.failures else "see the stack events"
@@ -159,34 +159,42 @@ def destroy_stack(
     cfn: Any, stack: str, echo: Echo, *, sleep: Callable[[float], None] = time.sleep
 ) -> list[str]:
     """Delete a stack and follow it; returns the resources CloudFormation kept (retained)."""
-    if stack_status(cfn, stack) is None:
+    status = stack_status(cfn, stack)
+    if status is None:
         echo(f"{stack}: not deployed")
         return []
-    with aws_errors(f"{stack}: reading the deployed template"):
-        template = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    with aws_errors(f"{stack}: describing the stack"):
         stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
-    from infra.gate import parse_template
-
-    policies = {
-        logical_id: resource.get("DeletionPolicy")
-        for logical_id, resource in parse_template(template).get("Resources", {}).items()
-    }
-    kept = [
-        r
-        for r in stack_resources(cfn, stack)
-        if policies.get(r.get("LogicalResourceId")) in ("Retain", "RetainExceptOnCreate")
-        and r.get("PhysicalResourceId")
-    ]
+    # A stack still in review (an interrupted diff) has no template and no resources yet.
+    kept = [] if status == "REVIEW_IN_PROGRESS" else retained_resources(cfn, stack)
     seen = seen_so_far(cfn, stack)
     with aws_errors(f"{stack}: deleting the stack"):
         cfn.delete_stack(StackName=stack)
     outcome = follow(cfn, stack, seen, echo, stack_id=stack_id, sleep=sleep)
-    if not outcome.succeeded:
+    if outcome.status != "DELETE_COMPLETE":
         for line in outcome.failures:
             echo(f"failed: {line}")
         raise InfraError(f"{stack}: {outcome.status}")
     echo(f"{stack}: {outcome.status}")
     return [resource_line(r) for r in kept]
+
+
+def retained_resources(cfn: Any, stack: str) -> list[dict]:
+    """The stack's resources whose DeletionPolicy keeps them when the stack goes."""
+    from infra.gate import parse_template
+
+    with aws_errors(f"{stack}: reading the deployed template"):
+        template = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    policies = {
+        logical_id: resource.get("DeletionPolicy")
+        for logical_id, resource in parse_template(template).get("Resources", {}).items()
+    }
+    return [
+        r
+        for r in stack_resources(cfn, stack)
+        if policies.get(r.get("LogicalResourceId")) in ("Retain", "RetainExceptOnCreate")
+        and r.get("PhysicalResourceId")
+    ]
 
 
 def template_uploader(s3: Any, bucket: str, region: str) -> Uploader:
@@ -197,6 +205,20 @@ def template_uploader(s3: Any, bucket: str, region: str) -> Uploader:
         key = f"templates/{target.stack_name}/{hashlib.sha256(data).hexdigest()[:16]}.json"
         with aws_errors(f"{target.stack_name}: uploading the template to s3://{bucket}/{key}"):
             s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="application/json")
-        return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+        return object_url(s3, bucket, region, key)
 
     return upload
+
+
+def object_url(s3: Any, bucket: str, region: str, key: str) -> str:
+    """The virtual-hosted HTTPS URL CloudFormation reads a template from, in S3's partition.
+
+    The DNS suffix comes from the client's own endpoint (amazonaws.com, amazonaws.com.cn,
+    ...); behind a custom endpoint (a local emulator) it is the standard one.
+    """
+    from urllib.parse import urlparse
+
+    host = urlparse(s3.meta.endpoint_url).hostname or ""
+    prefix = f"s3.{region}."
+    suffix = host[len(prefix) :] if host.startswith(prefix) else "amazonaws.com"
+    return f"https://{bucket}.s3.{region}.{suffix}/{key}"

@@ -26,3 +26,9 @@ class TemplateLimitError(InfraError):
     """A rendered stack is over a CloudFormation service limit."""
 
     exit_code = 1
+
+
+class UsageError(InfraError):
+    """A command asked for something that does not exist (a stack, an environment choice)."""
+
+    exit_code = 2

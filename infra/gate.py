@@ -44,6 +44,7 @@ REPLACED = "CloudFormation would replace it"
 SCHEMA_REASON = f"create-only in the resource schema, {REPLACED}"
 FALLBACK_REGION = "us-east-1"
 NOT_READY = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 Properties = Mapping[str, Any]
 
@@ -696,12 +697,25 @@ def change_set_findings(stack: str, changes: list[dict]) -> list[str]:
     return list(dict.fromkeys(finding.line for finding in change_findings(stack, changes)))
 
 
+def is_no_changes(reason: str) -> bool:
+    """CloudFormation's way of saying a change set would change nothing (it is FAILED then)."""
+    return any(text in reason for text in NO_CHANGES)
+
+
 def evaluate_change_set(cfn: Any, stack: str, change_set: str) -> GateReport:
     """Read the change list and both templates through `cfn`, and combine both sources.
 
-    AWS errors become an InfraError of one line. Nothing is executed.
+    A change set that changes nothing passes (the pipeline makes one for an unchanged
+    stack); any other failed change set is an error. AWS errors become an InfraError of
+    one line. Nothing is executed.
     """
-    changes = change_set_changes(cfn, stack, change_set)
+    pages = list(_pages(cfn, stack, change_set))
+    if pages[0].get("Status") == "FAILED":
+        reason = pages[0].get("StatusReason", "")
+        if is_no_changes(reason):
+            return GateReport(stack, (), ())
+        raise InfraError(f"{stack}: change set {change_set} FAILED: {reason}")
+    changes = [change for page in pages for change in page.get("Changes", [])]
     deployed = deployed_template(cfn, stack)
     with aws_errors(f"{stack}: reading the template of change set {change_set}"):
         body = cfn.get_template(StackName=stack, ChangeSetName=change_set)["TemplateBody"]
@@ -714,10 +728,10 @@ def evaluate_change_set(cfn: Any, stack: str, change_set: str) -> GateReport:
 
 def change_set_changes(cfn: Any, stack: str, change_set: str) -> list[dict]:
     """Every page of the change list; a change set still being computed is an error."""
-    return list(_change_pages(cfn, stack, change_set))
+    return [change for page in _pages(cfn, stack, change_set) for change in page.get("Changes", [])]
 
 
-def _change_pages(cfn: Any, stack: str, change_set: str) -> Iterator[dict]:
+def _pages(cfn: Any, stack: str, change_set: str) -> Iterator[dict]:
     token: str | None = None
     while True:
         extra = {"NextToken": token} if token else {}
@@ -726,7 +740,7 @@ def _change_pages(cfn: Any, stack: str, change_set: str) -> Iterator[dict]:
         status = page.get("Status")
         if status in NOT_READY:
             raise InfraError(f"{stack}: change set {change_set} is {status}: wait for it first")
-        yield from page.get("Changes", [])
+        yield page
         token = page.get("NextToken")
         if not token:
             return

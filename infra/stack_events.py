@@ -12,7 +12,7 @@ from infra.errors import InfraError
 
 POLL_SECONDS = 2.0
 WAIT_SECONDS = 60 * 60
-SUCCEEDED = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"})
+STACK_TYPE = "AWS::CloudFormation::Stack"
 
 Echo = Callable[[str], None]
 
@@ -23,10 +23,6 @@ class Outcome:
 
     status: str
     failures: tuple[str, ...]
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status in SUCCEEDED
 
 
 def is_final(status: str) -> bool:
@@ -94,27 +90,30 @@ def follow(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Print events with elapsed time until the stack reaches a final status.
+    """Print the operation's events with elapsed time until the stack says it has ended.
 
+    Right after ExecuteChangeSet or DeleteStack the stack may still show its previous
+    final status, so the end is a new stack-level event with a final status, confirmed
+    by the stack's current status (a CREATE_FAILED event is followed by a rollback).
     `stack_id` follows a stack being deleted (its name stops resolving when it is gone).
     """
     start = clock()
     failures: list[str] = []
     reference = stack_id or stack
-
-    def show_new_events() -> None:
+    while True:
+        stack_ended = False
         for event in new_events(cfn, reference, seen):
             echo(event_line(event, clock() - start))
-            if event.get("ResourceStatus", "").endswith("_FAILED"):
+            status = event.get("ResourceStatus", "")
+            if status.endswith("_FAILED"):
                 failures.append(failure_line(event))
-
-    while True:
-        show_new_events()
-        with aws_errors(f"{stack}: describing the stack"):
-            status = cfn.describe_stacks(StackName=reference)["Stacks"][0]["StackStatus"]
-        if is_final(status):
-            show_new_events()
-            return Outcome(status, tuple(failures))
+            if event.get("ResourceType") == STACK_TYPE and is_final(status):
+                stack_ended = True
+        if stack_ended:
+            with aws_errors(f"{stack}: describing the stack"):
+                status = cfn.describe_stacks(StackName=reference)["Stacks"][0]["StackStatus"]
+            if is_final(status):
+                return Outcome(status, tuple(failures))
         if clock() - start > WAIT_SECONDS:
-            raise InfraError(f"{stack}: still {status} after {WAIT_SECONDS} s; see the console")
+            raise InfraError(f"{stack}: not finished after {WAIT_SECONDS} s; see the console")
         sleep(POLL_SECONDS)

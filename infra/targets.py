@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import AppConfig, Environment
-from infra.errors import InfraError
+from infra.constants import ENVIRONMENT_STACK_NAMES
+from infra.errors import InfraError, UsageError
 from infra.naming import physical_name
 
 SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
@@ -100,18 +101,7 @@ def environment_targets(
     config: AppConfig, environment: Environment, kinds: Iterable[str], templates: Path
 ) -> list[StackTarget]:
     """The environment's stacks (and its account's, for `base`/`pipeline`) in dependency order."""
-    known = (*ACCOUNT_STACK_NAMES, "data", "backend", "frontend")
-    chosen = list(dict.fromkeys(kinds))
-    for kind in chosen:
-        if kind not in known:
-            raise InfraError(f"unknown stack {kind!r}: choose from {', '.join(known)}")
-    if "pipeline" in chosen and (
-        config.pipeline is None or config.pipeline.account != environment.account.name
-    ):
-        raise InfraError(
-            f"no pipeline stack for account {environment.account.name}: "
-            "add a [pipeline] section to infra.toml"
-        )
+    chosen = check_stack_names(config, environment, kinds)
     targets = []
     for kind in chosen:
         account_level = kind in ACCOUNT_STACK_NAMES
@@ -129,6 +119,25 @@ def environment_targets(
             )
         )
     return dependency_order(targets)
+
+
+def check_stack_names(
+    config: AppConfig, environment: Environment, kinds: Iterable[str]
+) -> list[str]:
+    """The stack names asked for, once each; refuses one this environment does not have."""
+    known = (*ACCOUNT_STACK_NAMES, *ENVIRONMENT_STACK_NAMES)
+    chosen = list(dict.fromkeys(kinds))
+    for kind in chosen:
+        if kind not in known:
+            raise UsageError(f"unknown stack {kind!r}: choose from {', '.join(known)}")
+    if "pipeline" in chosen and (
+        config.pipeline is None or config.pipeline.account != environment.account.name
+    ):
+        raise UsageError(
+            f"no pipeline stack for account {environment.account.name}: "
+            "add a [pipeline] section to infra.toml"
+        )
+    return chosen
 
 
 def dependency_order(targets: list[StackTarget]) -> list[StackTarget]:
@@ -158,9 +167,9 @@ def choose_environment(config: AppConfig, names: tuple[str, ...]) -> Environment
     """The one environment a deploying command works on: given, or the only one there is."""
     chosen = list(dict.fromkeys(names))
     if len(chosen) > 1:
-        raise InfraError(f"one environment at a time, got: {', '.join(chosen)}")
+        raise UsageError(f"one environment at a time, got: {', '.join(chosen)}")
     if chosen:
         return config.environment(chosen[0])
     if len(config.environments) == 1:
         return next(iter(config.environments.values()))
-    raise InfraError(f"choose an environment with --env ({', '.join(config.environments)})")
+    raise UsageError(f"choose an environment with --env ({', '.join(config.environments)})")

@@ -17,7 +17,7 @@ from infra.commands.stack_options import (
 )
 from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import deploy_stack
-from infra.targets import environment_targets
+from infra.targets import check_stack_names, environment_targets
 from infra.workstation import build, upload_functions
 
 
@@ -41,8 +41,9 @@ def deploy_command(
 ) -> None:
     """Deploy an environment's stacks (default: data, backend, frontend) in dependency order."""
     station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    station.check_account()
     kinds = stacks or ENVIRONMENT_STACK_NAMES
+    check_stack_names(station.config, station.environment, kinds)
+    station.check_account()
     zips = build(station, out, package="backend" in kinds)
     targets = environment_targets(station.config, station.environment, kinds, out)
     station.require_deployed(targets)

@@ -10,15 +10,18 @@ from pathlib import Path
 
 import click
 
+from infra.changesets import stack_status
 from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import echo, stacks_argument, workstation
 from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import destroy_stack
 from infra.errors import InfraError
 from infra.render import render
-from infra.targets import environment_targets
+from infra.targets import StackTarget, check_stack_names, environment_targets
+from infra.workstation import Workstation
 
 GUARDED = ("base", "data", "pipeline")
+UNGUARDED = ("backend", "frontend")
 
 
 @click.command("destroy")
@@ -39,18 +42,22 @@ def destroy_command(
     region: str | None,
     endpoint_url: str | None,
 ) -> None:
-    """Delete an environment's stacks (default: frontend, backend, data), last deployed first."""
+    """Delete an environment's stacks (default: frontend, backend), last deployed first."""
     station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    kinds = stacks or ENVIRONMENT_STACK_NAMES
-    guarded = [kind for kind in dict.fromkeys(kinds) if kind in GUARDED]
+    config, environment = station.config, station.environment
+    kinds = check_stack_names(config, environment, stacks or UNGUARDED)
+    guarded = [kind for kind in kinds if kind in GUARDED]
     if guarded and not force:
         raise InfraError(
             f"refusing to destroy {', '.join(guarded)} without --force: "
             "base and data hold the app's data and the account's trail; pipeline deploys it all"
         )
     station.check_account()
-    render(station.config, out, [station.environment.name])
-    targets = environment_targets(station.config, station.environment, kinds, out)
+    render(config, out, [environment.name])
+    targets = environment_targets(config, environment, kinds, out)
+    refuse_while_read(
+        station, targets, environment_targets(config, environment, everything(station), out)
+    )
     retained: list[str] = []
     for target in reversed(targets):
         retained += destroy_stack(station.cloudformation, target.stack_name, echo)
@@ -58,3 +65,26 @@ def destroy_command(
         echo("retained (delete by hand when you are sure):")
         for line in retained:
             echo(f"  {line}")
+
+
+def everything(station: Workstation) -> list[str]:
+    """Every stack this environment's account and environment can have."""
+    pipeline = station.config.pipeline
+    has_pipeline = pipeline is not None and pipeline.account == station.environment.account.name
+    return ["base", *(["pipeline"] if has_pipeline else []), *ENVIRONMENT_STACK_NAMES]
+
+
+def refuse_while_read(
+    station: Workstation, going: list[StackTarget], all_targets: list[StackTarget]
+) -> None:
+    """A stack that stays deployed must not lose the values it reads from one that goes."""
+    names = {target.stack_name for target in going}
+    for target in all_targets:
+        if target.stack_name in names:
+            continue
+        read = [name for name in target.requires if name in names]
+        if read and stack_status(station.cloudformation, target.stack_name) is not None:
+            raise InfraError(
+                f"{target.stack_name} is deployed and reads values from {', '.join(read)}: "
+                f"destroy {target.kind} first, or with it"
+            )

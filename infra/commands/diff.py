@@ -25,10 +25,15 @@ from infra.deploy import report_gate
 from infra.errors import InfraError
 from infra.files import write_atomic
 from infra.gate import evaluate_change_set
-from infra.targets import environment_targets
+from infra.targets import check_stack_names, environment_targets
 from infra.workstation import build
 
 SUMMARY_LIMIT = 900  # CodePipeline's approval CustomData holds 1,000 characters
+
+
+def reads_unpublished_values(message: str) -> bool:
+    """CloudFormation could not resolve an SSM-typed parameter: its stack is not deployed."""
+    return "Unable to fetch parameters" in message or "ParameterNotFound" in message
 
 
 @click.command("diff")
@@ -65,6 +70,8 @@ def diff_command(
     """Show each stack's change set (action, logical ID, type, replacement), then delete it."""
     station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
     kinds = stacks or ENVIRONMENT_STACK_NAMES
+    check_stack_names(station.config, station.environment, kinds)
+    station.check_account()
     if not prebuilt:
         build(station, out, package="backend" in kinds)
     targets = environment_targets(station.config, station.environment, kinds, out)
@@ -77,8 +84,12 @@ def diff_command(
                 cfn, target, role_arn=role_arn, upload=station.template_upload()
             )
         except InfraError as err:
-            echo(f"{target.stack_name}: cannot plan yet: {err}")
-            summary.append(f"{target.kind}: cannot plan yet")
+            if not reads_unpublished_values(str(err)):
+                raise
+            # Unknown changes, perhaps IAM: a person looks before they are deployed.
+            echo(f"{target.stack_name}: cannot plan until what it reads is deployed: {err}")
+            summary.append(f"{target.kind}: not planned (reads values not published yet)")
+            broadened = True
             continue
         if change_set is None:
             echo(f"{target.stack_name}: no changes")

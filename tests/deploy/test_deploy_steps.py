@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-from infra.changesets import ChangeSet, change_set_kind, stack_status, template_source
-from infra.deploy import clear_failed_creation, execute
+from infra.changesets import ChangeSet, change_set_kind, template_source
+from infra.deploy import clear_failed_creation, execute, object_url
 from infra.errors import InfraError
 from infra.stack_events import follow
 from infra.targets import StackTarget, dependency_order
@@ -34,50 +34,64 @@ def event(number: int, logical_id: str, status: str, reason: str = "") -> dict:
 
 
 class ScriptedCloudFormation:
-    """Each describe_stacks call moves the stack one step along `statuses`, with its events."""
+    """Each events read reveals the next batch of events; the stack's status moves with them.
 
-    def __init__(self, statuses: list[str], events: list[list[dict]], resources: list[dict] = ()):
-        self.statuses = statuses
-        self.batches = events
-        self.step = 0
+    `steps` holds (events, status) pairs: what the operation has written so far and the
+    status DescribeStacks returns at that point.
+    """
+
+    def __init__(
+        self, start: str, steps: list[tuple[list[dict], str]], resources: list[dict] = ()
+    ) -> None:
+        self.status = start
+        self.steps = steps
         self.shown: list[dict] = []
         self.resources = list(resources)
-        self.calls: list[str] = []
+        self.calls: list[tuple[str, str]] = []
 
     def describe_stacks(self, StackName: str) -> dict:
-        self.calls.append("describe_stacks")
-        status = self.statuses[min(self.step, len(self.statuses) - 1)]
-        if self.step < len(self.batches):
-            self.shown = list(reversed(self.batches[self.step])) + self.shown
-        self.step += 1
-        return {"Stacks": [{"StackName": "s", "StackId": "arn:s/1", "StackStatus": status}]}
+        self.calls.append(("describe_stacks", StackName))
+        return {"Stacks": [{"StackName": "s", "StackId": "arn:s/1", "StackStatus": self.status}]}
 
     def describe_stack_events(self, StackName: str, **kwargs: Any) -> dict:
+        self.calls.append(("describe_stack_events", StackName))
+        if self.steps and any(call == "execute" or call == "delete" for call, _ in self.calls):
+            events, self.status = self.steps.pop(0)
+            self.shown = list(reversed(events)) + self.shown
         return {"StackEvents": list(self.shown)}
 
     def execute_change_set(self, StackName: str, ChangeSetName: str) -> None:
-        self.calls.append("execute_change_set")
+        self.calls.append(("execute", StackName))
 
     def list_stack_resources(self, StackName: str, **kwargs: Any) -> dict:
         return {"StackResourceSummaries": self.resources}
 
     def delete_stack(self, StackName: str) -> None:
-        self.calls.append("delete_stack")
+        self.calls.append(("delete", StackName))
 
 
 def no_sleep(_seconds: float) -> None:
     return None
 
 
-def test_follow_prints_each_event_once_in_order_and_collects_failures() -> None:
+def test_follow_waits_for_the_stack_to_say_it_ended() -> None:
+    """A stale final status right after ExecuteChangeSet is not the end; nor is CREATE_FAILED."""
     cfn = ScriptedCloudFormation(
-        ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"],
+        "UPDATE_COMPLETE",  # the previous update's status, still shown at first
         [
-            [event(1, "s", "UPDATE_IN_PROGRESS"), event(2, "Fn", "UPDATE_IN_PROGRESS")],
-            [event(3, "Fn", "UPDATE_FAILED", "MemorySize too large")],
-            [event(4, "s", "UPDATE_ROLLBACK_COMPLETE")],
+            ([], "UPDATE_COMPLETE"),
+            (
+                [event(1, "s", "UPDATE_IN_PROGRESS"), event(2, "Fn", "UPDATE_IN_PROGRESS")],
+                "UPDATE_IN_PROGRESS",
+            ),
+            (
+                [event(3, "Fn", "UPDATE_FAILED", "MemorySize too large")],
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+            ),
+            ([event(4, "s", "UPDATE_ROLLBACK_COMPLETE")], "UPDATE_ROLLBACK_COMPLETE"),
         ],
     )
+    cfn.execute_change_set(StackName="s", ChangeSetName="cs")
     lines: list[str] = []
 
     outcome = follow(cfn, "s", set(), lines.append, sleep=no_sleep)
@@ -91,19 +105,35 @@ def test_follow_prints_each_event_once_in_order_and_collects_failures() -> None:
     assert lines[2].endswith("UPDATE_FAILED  MemorySize too large")
     assert all(line.split()[0].endswith("s") for line in lines)  # elapsed seconds first
     assert outcome.status == "UPDATE_ROLLBACK_COMPLETE"
-    assert not outcome.succeeded
     assert outcome.failures == ("Fn (AWS::Lambda::Function): UPDATE_FAILED: MemorySize too large",)
+
+
+def test_a_failed_stack_event_waits_for_the_rollback() -> None:
+    cfn = ScriptedCloudFormation(
+        "REVIEW_IN_PROGRESS",
+        [
+            ([event(1, "s", "CREATE_FAILED", "resource failed")], "ROLLBACK_IN_PROGRESS"),
+            ([event(2, "s", "ROLLBACK_COMPLETE")], "ROLLBACK_COMPLETE"),
+        ],
+    )
+    cfn.execute_change_set(StackName="s", ChangeSetName="cs")
+
+    outcome = follow(cfn, "s", set(), lambda _: None, sleep=no_sleep)
+
+    assert outcome.status == "ROLLBACK_COMPLETE"
 
 
 def test_a_failed_execution_prints_the_failing_events_and_raises() -> None:
     cfn = ScriptedCloudFormation(
-        ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"],
+        "UPDATE_COMPLETE",
         [
-            [],
-            [
-                event(1, "Fn", "UPDATE_FAILED", "bad handler"),
-                event(2, "s", "UPDATE_ROLLBACK_COMPLETE"),
-            ],
+            (
+                [
+                    event(1, "Fn", "UPDATE_FAILED", "bad handler"),
+                    event(2, "s", "UPDATE_ROLLBACK_COMPLETE"),
+                ],
+                "UPDATE_ROLLBACK_COMPLETE",
+            )
         ],
     )
     lines: list[str] = []
@@ -115,7 +145,7 @@ def test_a_failed_execution_prints_the_failing_events_and_raises() -> None:
         "s: UPDATE_ROLLBACK_COMPLETE: Fn (AWS::Lambda::Function): UPDATE_FAILED: bad handler"
     )
     assert "failed: Fn (AWS::Lambda::Function): UPDATE_FAILED: bad handler" in lines
-    assert cfn.calls.count("execute_change_set") == 1
+    assert cfn.calls.count(("execute", "s")) == 1
 
 
 def target(
@@ -140,7 +170,7 @@ def test_a_rolled_back_creation_that_kept_data_is_left_to_a_person(tmp_path: Pat
         "ResourceStatus": "DELETE_SKIPPED",
     }
     gone = {**kept, "LogicalResourceId": "Queue", "ResourceStatus": "DELETE_COMPLETE"}
-    cfn = ScriptedCloudFormation(["ROLLBACK_COMPLETE"], [], [kept, gone])
+    cfn = ScriptedCloudFormation("ROLLBACK_COMPLETE", [], [kept, gone])
 
     with pytest.raises(InfraError) as raised:
         clear_failed_creation(cfn, target(tmp_path), lambda _: None, sleep=no_sleep)
@@ -150,10 +180,12 @@ def test_a_rolled_back_creation_that_kept_data_is_left_to_a_person(tmp_path: Pat
         "(ImagesTable (AWS::DynamoDB::Table): photos-dev-images); "
         "delete or import them, then delete the stack"
     )
-    assert "delete_stack" not in cfn.calls
+    assert not [call for call in cfn.calls if call[0] == "delete"]
 
 
-def test_a_rolled_back_creation_that_kept_nothing_is_deleted(tmp_path: Path) -> None:
+def test_a_rolled_back_creation_that_kept_nothing_is_deleted_and_followed_by_id(
+    tmp_path: Path,
+) -> None:
     gone = {
         "LogicalResourceId": "Queue",
         "ResourceType": "AWS::SQS::Queue",
@@ -161,16 +193,24 @@ def test_a_rolled_back_creation_that_kept_nothing_is_deleted(tmp_path: Path) -> 
         "ResourceStatus": "DELETE_COMPLETE",
     }
     cfn = ScriptedCloudFormation(
-        ["ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"], [], [gone]
+        "ROLLBACK_COMPLETE",
+        [
+            ([event(1, "s", "DELETE_IN_PROGRESS")], "DELETE_IN_PROGRESS"),
+            ([event(2, "s", "DELETE_COMPLETE")], "DELETE_COMPLETE"),
+        ],
+        [gone],
     )
     lines: list[str] = []
 
     clear_failed_creation(cfn, target(tmp_path), lines.append, sleep=no_sleep)
 
-    assert "delete_stack" in cfn.calls
+    assert ("delete", "photos-dev-data") in cfn.calls
+    after_delete = cfn.calls[cfn.calls.index(("delete", "photos-dev-data")) + 1 :]
+    assert {name for _, name in after_delete} == {"arn:s/1"}  # the name is gone by then
     assert lines[0] == (
         "photos-dev-data: first creation rolled back and kept nothing; deleting it to try again"
     )
+    assert lines[-1].split()[1:4] == ["s", "AWS::CloudFormation::Stack", "DELETE_COMPLETE"]
 
 
 @pytest.mark.parametrize(
@@ -254,19 +294,18 @@ def test_a_missing_template_says_to_render(tmp_path: Path) -> None:
         _ = missing.body
 
 
-def test_client_error_shape_is_what_stack_status_expects() -> None:
-    """stack_status treats this exact AWS answer as 'no such stack'."""
+@pytest.mark.parametrize(
+    ("region", "url"),
+    [
+        ("eu-west-1", "https://b.s3.eu-west-1.amazonaws.com/templates/t.json"),
+        ("cn-north-1", "https://b.s3.cn-north-1.amazonaws.com.cn/templates/t.json"),
+    ],
+)
+def test_template_urls_follow_the_partition(region: str, url: str) -> None:
+    s3 = boto3.client("s3", region_name=region)
+    assert object_url(s3, "b", region, "templates/t.json") == url
 
-    class Missing:
-        def describe_stacks(self, StackName: str) -> dict:
-            raise ClientError(
-                {
-                    "Error": {
-                        "Code": "ValidationError",
-                        "Message": f"Stack with id {StackName} does not exist",
-                    }
-                },
-                "DescribeStacks",
-            )
 
-    assert stack_status(Missing(), "s") is None
+def test_behind_a_local_endpoint_the_url_keeps_the_standard_form() -> None:
+    s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url="http://127.0.0.1:9")
+    assert object_url(s3, "b", "eu-west-1", "k") == "https://b.s3.eu-west-1.amazonaws.com/k"

@@ -131,13 +131,17 @@ def outputs(endpoint: str, name: str) -> dict[str, str]:
 
 
 def pending_change_sets(endpoint: str, name: str) -> list[str]:
-    """Change sets left on a stack that could still be executed (executed ones do not count)."""
+    """Change sets left on a stack, executed ones aside (AWS drops those, moto keeps them)."""
     summaries = client(endpoint, "cloudformation").list_change_sets(StackName=name)["Summaries"]
     return [
         s["ChangeSetName"]
         for s in summaries
-        if s["StackName"] == name and s.get("ExecutionStatus") == "AVAILABLE"
+        if s["StackName"] == name and s.get("ExecutionStatus") != "EXECUTE_COMPLETE"
     ]
+
+
+def stack_names(endpoint: str) -> set[str]:
+    return {s["StackName"] for s in client(endpoint, "cloudformation").describe_stacks()["Stacks"]}
 
 
 def functions(endpoint: str) -> dict[str, dict]:
@@ -158,6 +162,11 @@ def test_bootstrap_deploys_base_and_pipeline(bootstrapped: str, moto_server: str
     )
     assert parameter["Parameter"]["Value"] == bucket
     pipeline = outputs(moto_server, "photos-main-pipeline")
+    # The pipeline's template is over CloudFormation's inline limit: it went through S3.
+    uploaded = client(moto_server, "s3").list_objects_v2(
+        Bucket=bucket, Prefix="templates/photos-main-pipeline/"
+    )
+    assert [o["Key"].endswith(".json") for o in uploaded["Contents"]] == [True]
     assert "git remote add aws " in bootstrapped
     assert "git push aws HEAD:main" in bootstrapped
     assert pipeline["PipelineUrl"] in bootstrapped
@@ -294,6 +303,27 @@ def test_diff_shows_one_function_change_and_leaves_nothing_behind(
     assert functions(moto_server)["photos-dev-images"]["MemorySize"] == 256
 
 
+def test_diff_of_a_new_environment_plans_what_it_can_and_asks_for_a_person(
+    bootstrapped: str, infra: Any, moto_server: str, tmp_path: Path
+) -> None:
+    """prod is not deployed: data is planned as a new stack; backend and frontend read
+    values data has not published yet, so the plan cannot see their IAM and says so."""
+    variables = tmp_path / "plan.env"
+
+    output = ok(infra("diff", "--env", "prod", "--variables", str(variables)))
+
+    assert "photos-prod-data: 24 changes" in output
+    assert "photos-prod-backend: cannot plan until what it reads is deployed: " in output
+    lines = variables.read_text().splitlines()
+    assert lines[0] == "export IAM_BROADENED=true"
+    assert lines[1].startswith("export SUMMARY='data: 24 changes, 0 replacements, ")
+    assert "backend: not planned (reads values not published yet)" in lines[1]
+    # Nothing is left: the new stack made for the change set went with it.
+    assert not {"photos-prod-data", "photos-prod-backend", "photos-prod-frontend"} & (
+        stack_names(moto_server)
+    )
+
+
 def test_memory_change_updates_only_that_function(
     deployed: str, infra: Any, moto_server: str
 ) -> None:
@@ -389,12 +419,24 @@ def test_deploy_needs_what_a_stack_reads(bootstrapped: str, infra: Any) -> None:
 
 
 def test_destroy_refuses_data_without_force(deployed: str, infra: Any, moto_server: str) -> None:
-    result = infra("destroy", "--env", "dev")
+    result = infra("destroy", "--env", "dev", "data")
 
     assert result.exit_code == 1
-    assert "refusing to destroy data without --force" in result.stderr
-    for name in APP_STACKS:
-        assert stack(moto_server, name)["StackStatus"].endswith("_COMPLETE")
+    assert result.stderr.startswith("refusing to destroy data without --force: ")
+    assert "photos-dev-data" in stack_names(moto_server)
+
+
+def test_destroy_refuses_what_a_deployed_stack_reads(
+    deployed: str, infra: Any, moto_server: str
+) -> None:
+    result = infra("destroy", "--env", "dev", "--force", "data")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "photos-dev-backend is deployed and reads values from photos-dev-data: "
+        "destroy backend first, or with it"
+    )
+    assert APP_STACKS[0] in stack_names(moto_server)
 
 
 def test_destroy_removes_stacks_newest_first_and_lists_what_stays(
@@ -402,15 +444,15 @@ def test_destroy_removes_stacks_newest_first_and_lists_what_stays(
 ) -> None:
     site_bucket = outputs(moto_server, "photos-dev-frontend")["SiteBucketName"]
 
-    output = ok(infra("destroy", "--env", "dev", "frontend", "backend"))
+    output = ok(infra("destroy", "--env", "dev"))  # default: frontend and backend
 
     lines = output.splitlines()
     order = [i for i, line in enumerate(lines) if line.endswith(": DELETE_COMPLETE")]
     assert [lines[i].split(":")[0] for i in order] == ["photos-dev-frontend", "photos-dev-backend"]
     assert f"  SiteBucket (AWS::S3::Bucket): {site_bucket}" in lines
-    cfn = client(moto_server, "cloudformation")
-    remaining = {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}
+    remaining = stack_names(moto_server)
     assert "photos-dev-frontend" not in remaining
     assert "photos-dev-backend" not in remaining
     assert "photos-dev-data" in remaining
     assert not functions(moto_server)
+    client(moto_server, "s3").head_bucket(Bucket=site_bucket)  # retained, as listed

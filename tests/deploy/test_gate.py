@@ -757,6 +757,22 @@ def test_key_schema_change_is_blocked(
     assert table_key(cloudformation_endpoint, stack) == [{"AttributeName": "pk", "KeyType": "HASH"}]
 
 
+def test_a_change_set_without_changes_passes(
+    cloudformation_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline makes a change set for every stack; an unchanged one is FAILED, harmlessly."""
+    cfn = client(cloudformation_endpoint, "cloudformation")
+    stack = create_stack(cfn, data_template())
+    change_set = create_change_set(cfn, stack, data_template())
+    assert cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)["Status"] == "FAILED"
+
+    result = run_gate(
+        monkeypatch, cloudformation_endpoint, "--stack", stack, "--change-set", change_set
+    )
+
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "gate: passed\n", "")
+
+
 def test_billing_and_tags_change_passes(
     cloudformation_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

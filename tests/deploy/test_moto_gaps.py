@@ -107,3 +107,40 @@ def test_ref_to_an_unmodelled_type_is_empty(cfn: Any) -> None:
     }
     with pytest.raises(ClientError, match="length greater than or equal to 1"):
         create(cfn, "s", body(Client=client, Parameter=parameter))
+
+
+def test_outputs_stay_empty_after_a_create_change_set(cfn: Any) -> None:
+    topic = {"Type": "AWS::SNS::Topic", "Properties": {}}
+    template = {"Resources": {"Topic": topic}, "Outputs": {"Arn": {"Value": {"Ref": "Topic"}}}}
+    cfn.create_change_set(
+        StackName="s",
+        ChangeSetName="new",
+        TemplateBody=json.dumps(template),
+        ChangeSetType="CREATE",
+    )
+    cfn.execute_change_set(StackName="s", ChangeSetName="new")
+
+    described = cfn.describe_stacks(StackName="s")["Stacks"][0]
+
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    assert "Outputs" not in described
+
+
+def test_a_change_set_reading_a_missing_ssm_parameter_is_created(cfn: Any) -> None:
+    """AWS refuses it ("Unable to fetch parameters ..."); moto creates the change set."""
+    template = {
+        "Parameters": {
+            "Table": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/nowhere/x"}
+        },
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}},
+    }
+    cfn.create_change_set(
+        StackName="s",
+        ChangeSetName="new",
+        TemplateBody=json.dumps(template),
+        ChangeSetType="CREATE",
+    )
+
+    described = cfn.describe_change_set(StackName="s", ChangeSetName="new")
+
+    assert described["Status"] == "CREATE_COMPLETE"

@@ -289,7 +289,7 @@ def test_the_only_environment_needs_no_env_option(aws: LocalAws, config: Path, w
 
 def test_publish_works_on_one_environment_at_a_time(aws: LocalAws, config: Path, web: Path) -> None:
     result = publish(aws, config, web, "--env", "prod")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert result.stderr.splitlines() == ["one environment at a time, got: dev, prod"]
     assert aws.objects() == {}
 

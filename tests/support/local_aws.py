@@ -87,6 +87,47 @@ def refresh_outputs_after_change_sets() -> None:
     CloudFormationBackend.execute_change_set = execute_change_set
 
 
+def resolve_ssm_parameters_when_planning() -> None:
+    """CreateChangeSet fails when an SSM-typed parameter names no parameter, as in AWS.
+
+    moto creates the change set anyway, so a plan could never see that a stack reads
+    values another stack has not published yet.
+    """
+    import json
+
+    import yaml
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.ssm.models import ssm_backends
+
+    create = CloudFormationBackend.create_change_set
+
+    def create_change_set(self: CloudFormationBackend, *args: Any, **kwargs: Any) -> Any:
+        template = kwargs.get("template", args[2] if len(args) > 2 else "{}")
+        given = kwargs.get("parameters") or {}
+        try:
+            body = json.loads(template)
+        except ValueError:
+            body = yaml.safe_load(template)
+        ssm = ssm_backends[self.account_id][self.region_name]
+        missing = [
+            slot["Default"]
+            for name, slot in (body or {}).get("Parameters", {}).items()
+            if str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::")
+            and name not in given
+            and "Default" in slot
+            and ssm.get_parameter(slot["Default"]) is None
+        ]
+        if missing:
+            raise ValidationError(
+                message=f"Unable to fetch parameters [{','.join(missing)}] "
+                "from parameter store for this account."
+            )
+        return create(self, *args, **kwargs)
+
+    CloudFormationBackend.create_change_set = create_change_set
+
+
 def give_accepted_resources_an_id() -> None:
     """Types moto accepts but does not model (Cognito, API Gateway v2, CloudFront, CodePipeline
     ...) get a physical id and attributes, as in AWS, instead of None.
@@ -152,6 +193,7 @@ FIXES = (
     accept_kms_key_tags,
     give_accepted_resources_an_id,
     refresh_outputs_after_change_sets,
+    resolve_ssm_parameters_when_planning,
 )
 
 
