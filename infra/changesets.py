@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,11 +107,15 @@ def template_source(target: StackTarget, upload: Uploader | None) -> dict[str, s
 
 
 def change_set_name(target: StackTarget) -> str:
-    """Named after the content, so a rerun on the same template reuses the same name."""
+    """The content's digest (which run made it, for people) and a per-run suffix.
+
+    Unique per run, so a quick rerun never collides with a change set whose deletion
+    CloudFormation is still finishing.
+    """
     digest = hashlib.sha256(
         (target.body + repr(target.parameters) + repr(target.tags)).encode()
     ).hexdigest()
-    return f"{target.stack_name}-{digest[:12]}"
+    return f"{target.stack_name}-{digest[:8]}-{uuid.uuid4().hex[:8]}"
 
 
 def create_change_set(
@@ -129,7 +134,6 @@ def create_change_set(
     kind = change_set_kind(stack, status)
     created_stack = status is None
     name = name or change_set_name(target)
-    delete_change_set(cfn, stack, name)
     extra = {"RoleARN": role_arn} if role_arn else {}
     with aws_errors(f"{stack}: creating change set"):
         cfn.create_change_set(
