@@ -126,3 +126,21 @@ def upload_functions(
     for key, uploaded in upload_zips(workstation.client("s3"), bucket, zips):
         if uploaded:
             echo(f"uploaded s3://{bucket}/{key}")
+
+
+def prepare(
+    workstation: Workstation, stacks: tuple[str, ...], templates: Path, *, rebuild: bool = True
+) -> tuple[list[StackTarget], list[tuple[str, Path]]]:
+    """Check the names and the account, then build: the stacks in order and the zips.
+
+    Without `rebuild` the templates and configuration files already in `templates` are
+    used as they are (the pipeline's build made them).
+    """
+    from infra.constants import ENVIRONMENT_STACK_NAMES
+    from infra.targets import check_stack_names, environment_targets
+
+    config, environment = workstation.config, workstation.environment
+    kinds = check_stack_names(config, environment, stacks or ENVIRONMENT_STACK_NAMES)
+    workstation.check_account()
+    zips = build(workstation, templates, package="backend" in kinds) if rebuild else []
+    return environment_targets(config, environment, kinds, templates), zips

@@ -15,10 +15,8 @@ from infra.commands.stack_options import (
     warn,
     workstation,
 )
-from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import deploy_stack
-from infra.targets import check_stack_names, environment_targets
-from infra.workstation import build, upload_functions
+from infra.workstation import prepare, upload_functions
 
 
 @click.command("deploy")
@@ -41,11 +39,7 @@ def deploy_command(
 ) -> None:
     """Deploy an environment's stacks (default: data, backend, frontend) in dependency order."""
     station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    kinds = stacks or ENVIRONMENT_STACK_NAMES
-    check_stack_names(station.config, station.environment, kinds)
-    station.check_account()
-    zips = build(station, out, package="backend" in kinds)
-    targets = environment_targets(station.config, station.environment, kinds, out)
+    targets, zips = prepare(station, stacks, out)
     station.require_deployed(targets)
     upload = station.template_upload()
     for target in targets:

@@ -20,13 +20,11 @@ from infra.commands.stack_options import (
     stacks_argument,
     workstation,
 )
-from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.deploy import report_gate
 from infra.errors import InfraError
 from infra.files import write_atomic
 from infra.gate import evaluate_change_set
-from infra.targets import check_stack_names, environment_targets
-from infra.workstation import build
+from infra.workstation import prepare
 
 SUMMARY_LIMIT = 900  # CodePipeline's approval CustomData holds 1,000 characters
 
@@ -69,12 +67,7 @@ def diff_command(
 ) -> None:
     """Show each stack's change set (action, logical ID, type, replacement), then delete it."""
     station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    kinds = stacks or ENVIRONMENT_STACK_NAMES
-    check_stack_names(station.config, station.environment, kinds)
-    station.check_account()
-    if not prebuilt:
-        build(station, out, package="backend" in kinds)
-    targets = environment_targets(station.config, station.environment, kinds, out)
+    targets, _zips = prepare(station, stacks, out, rebuild=not prebuilt)
     cfn = station.cloudformation
     summary: list[str] = []
     broadened = False
