@@ -71,7 +71,11 @@ EnvValue = str | Published | Setting
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One function: its code folder, settings, environment, permissions and trigger."""
+    """One function: its code folder, settings, environment, permissions and trigger.
+
+    `shared` names files in lambdas/shared that the packager adds at the root of
+    this function's zip, beside its own, so `import <module>` works as on Lambda.
+    """
 
     name: str
     source: str
@@ -82,6 +86,7 @@ class FunctionSpec:
     timeout: int | None = None
     environment: Mapping[str, EnvValue] = field(default_factory=dict)
     grants: tuple[Grant, ...] = ()
+    shared: tuple[str, ...] = ()
 
     @property
     def logical_name(self) -> str:

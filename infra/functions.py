@@ -23,6 +23,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="uploads",
         source="lambdas/uploads",
+        shared=("http_api.py",),
         description="POST /uploads: a presigned POST for the caller's own upload prefix",
         trigger=HttpRoutes(("POST /uploads",)),
         environment={
@@ -40,6 +41,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="images",
         source="lambdas/images",
+        shared=("http_api.py",),
         description="GET/DELETE /images: the caller's own images only",
         trigger=HttpRoutes(("GET /images", "GET /images/{id}", "DELETE /images/{id}")),
         environment={
@@ -57,6 +59,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="thumbnail",
         source="lambdas/thumbnail",
+        shared=("s3_notifications.py",),
         description="Resizes new uploads into the media bucket",
         memory=1024,
         timeout=30,
@@ -76,6 +79,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="analyze",
         source="lambdas/analyze",
+        shared=("s3_notifications.py",),
         description="Labels new uploads with Rekognition",
         timeout=30,
         trigger=TopicSubscription(topic=UPLOAD_TOPIC),

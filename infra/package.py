@@ -2,9 +2,10 @@
 
 A zip is two layers in a fixed order: the function's dependencies (installed by
 pip for the Lambda platform, cached per requirements + platform, compressed
-once into `layer.zip`), then the function's own files. Both layers have sorted
-entries, fixed timestamps and permissions, and no caches or tests, so the same
-inputs give the same bytes on any machine. The zip is named by its content
+once into `layer.zip`), then the function's own files with the shared modules
+it declares (`FunctionSpec.shared`, from lambdas/shared) beside them. Both layers
+have sorted entries, fixed timestamps and permissions, and no caches or tests, so
+the same inputs give the same bytes on any machine. The zip is named by its content
 hash: an unchanged function keeps its S3 key and CloudFormation leaves it alone.
 """
 
@@ -33,7 +34,7 @@ from infra.naming import unique
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store
 FILE_MODE = 0o644 << 16
-SHARED_SOURCE = "lambdas/shared"
+SHARED_SOURCE = "lambdas/shared"  # modules a function opts into with FunctionSpec.shared
 # The runtime provides these; a packaged copy would only shadow it and add size.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 SKIPPED_DIRS = {"__pycache__", "tests", ".pytest_cache"}
@@ -101,6 +102,11 @@ def tree_files(
             continue
         found.append((relative.as_posix(), path))
     return sorted(found)
+
+
+def import_name(archive_name: str) -> str:
+    """`x.py` and `x/...` are both imported as `x`; any other top-level file keeps its name."""
+    return archive_name.split("/")[0].removesuffix(".py")
 
 
 def write_entries(archive: zipfile.ZipFile, entries: Iterable[tuple[str, Path]]) -> None:
@@ -200,16 +206,37 @@ class Packager:
         self.cache = cache
         self.progress = progress
 
+    def shared_entries(self, spec: FunctionSpec) -> list[tuple[str, Path]]:
+        """The shared modules the function declares, each at the zip root under its name."""
+        unique(list(spec.shared), f"{spec.name}: shared module")
+        entries = []
+        for name in spec.shared:
+            path = self.repo / SHARED_SOURCE / name
+            if "/" in name or "\\" in name or not path.is_file():
+                raise InfraError(
+                    f"{spec.name}: shared module {name!r} is not a file in {SHARED_SOURCE}"
+                )
+            entries.append((name, path))
+        return entries
+
     def source_entries(self, spec: FunctionSpec) -> list[tuple[str, Path]]:
+        """The function's own files and its shared modules; a shared one may not shadow its own."""
         source = self.repo / spec.source
         if not (source / spec.handler.split(".")[0]).with_suffix(".py").exists():
             raise InfraError(f"{spec.source}: no {spec.handler.split('.')[0]}.py for {spec.name}")
-        entries = [(n, p) for n, p in tree_files(source, own_code=True) if n != "requirements.txt"]
-        shared = self.repo / SHARED_SOURCE
-        if shared.is_dir():
-            entries += tree_files(shared, own_code=True)
-        unique([name for name, _ in entries], f"file in the {spec.name} zip")
-        return sorted(entries)
+        own = [(n, p) for n, p in tree_files(source, own_code=True) if n != "requirements.txt"]
+        shared = self.shared_entries(spec)
+        own_by_import: dict[str, str] = {}
+        for name, _ in own:
+            own_by_import.setdefault(import_name(name), name)
+        for name, _ in shared:
+            clash = own_by_import.get(import_name(name))
+            if clash is not None:
+                raise InfraError(
+                    f"{spec.source}/{clash} and {SHARED_SOURCE}/{name} "
+                    f"would both be imported as {import_name(name)} in the {spec.name} zip"
+                )
+        return sorted(own + shared)
 
     def fingerprint(self, layer: Path, entries: list[tuple[str, Path]]) -> str:
         """What the zip's bytes depend on: the layer and each source file's name and bytes."""

@@ -20,8 +20,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from analyze_events import UploadedObject
 from botocore.exceptions import ClientError
+from s3_notifications import UploadedObject
 
 S3Client: TypeAlias = Any  # botocore clients (no type stubs in the Lambda runtime)
 RekognitionClient: TypeAlias = Any

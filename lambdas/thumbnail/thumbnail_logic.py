@@ -21,7 +21,7 @@ from typing import Any, TypeAlias
 
 import thumbnail_resize
 from botocore.exceptions import ClientError
-from thumbnail_events import UploadedObject
+from s3_notifications import UploadedObject
 
 S3Client: TypeAlias = Any  # botocore S3 client (no type stubs in the Lambda runtime)
 Table: TypeAlias = Any  # boto3 DynamoDB Table resource

@@ -14,20 +14,15 @@ from http import HTTPStatus
 from typing import Any
 
 import boto3
+import http_api
 import upload_logic
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 logger = Logger()
-app = APIGatewayHttpResolver()
-# Presigned URLs for the browser: SigV4 (accepted in every region) on the regional
-# virtual-hosted endpoint. The global endpoint answers a new bucket with a 307
-# redirect, which breaks the browser's CORS preflight.
-_S3_CONFIG = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+app = http_api.resolver(logger, bad_request=upload_logic.InvalidRequest)
 
 
 @functools.cache
@@ -37,7 +32,7 @@ def _settings() -> upload_logic.Settings:
 
 @functools.cache
 def _s3() -> Any:
-    return boto3.client("s3", config=_S3_CONFIG)
+    return http_api.presigning_s3_client()
 
 
 @functools.cache
@@ -45,14 +40,9 @@ def _table() -> Any:
     return boto3.resource("dynamodb").Table(_settings().table_name)
 
 
-def _json(status: HTTPStatus, body: dict[str, Any]) -> Response:
-    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
-
-
 def _caller() -> str:
     """The Cognito user id the JWT authorizer verified."""
-    claims = app.current_event.request_context.authorizer.jwt_claim
-    return upload_logic.validate_owner(claims.get("sub"))
+    return upload_logic.validate_owner(http_api.jwt_sub(app))
 
 
 def _body() -> object:
@@ -77,18 +67,7 @@ def create_upload() -> Response:
         now=datetime.now(UTC),
     )
     logger.info("Upload authorised", extra={"image_id": image_id, "owner": owner})
-    return _json(HTTPStatus.CREATED, result)
-
-
-@app.exception_handler(upload_logic.InvalidRequest)
-def _bad_request(exc: upload_logic.InvalidRequest) -> Response:
-    logger.info("Bad request", extra={"reason": str(exc)})
-    return _json(HTTPStatus.BAD_REQUEST, {"message": str(exc)})
-
-
-@app.exception_handler(NotFoundError)
-def _not_found(_exc: NotFoundError) -> Response:
-    return _json(HTTPStatus.NOT_FOUND, {"message": "Not found"})
+    return http_api.json_response(HTTPStatus.CREATED, result)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

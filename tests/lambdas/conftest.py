@@ -3,6 +3,8 @@
 Each function's folder is its zip root, so its logic modules are imported here the
 way Lambda imports them (folder on sys.path); every function has a module called
 `handler`, so handlers are loaded by file path under distinct names instead.
+lambdas/shared is on sys.path too: the packager puts the shared modules a function
+declares at its zip root (tests/packaging checks that each import is declared).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from PIL import Image
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 FUNCTIONS = ("uploads", "images", "thumbnail", "analyze")
-for _function in FUNCTIONS:
-    if str(LAMBDAS / _function) not in sys.path:
-        sys.path.insert(0, str(LAMBDAS / _function))
+for _folder in (*FUNCTIONS, "shared"):
+    if str(LAMBDAS / _folder) not in sys.path:
+        sys.path.insert(0, str(LAMBDAS / _folder))
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -6,8 +6,10 @@ way pip --target would; test_real_wheels.py fetches a real wheel once.
 
 from __future__ import annotations
 
+import ast
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -174,13 +176,98 @@ def test_no_requirements_means_no_install(repo: Path, tmp_path: Path, pip: FakeP
     assert pip.calls == []
 
 
-def test_shared_modules_go_into_every_zip(repo: Path, tmp_path: Path, pip: FakePip) -> None:
-    spec = make_function(repo, "alpha")
-    (repo / "lambdas" / "shared").mkdir()
-    (repo / "lambdas" / "shared" / "photo_keys.py").write_text("PREFIX = 'uploads/'\n")
-    built = packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
-    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
-        assert "photo_keys.py" in archive.namelist()
+def write_shared(repo: Path, name: str, text: str) -> Path:
+    path = repo / "lambdas" / "shared" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_declared_shared_module_is_at_the_root_of_that_functions_zip_only(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    alpha = replace(make_function(repo, "alpha"), shared=("common.py",))
+    beta = make_function(repo, "beta")
+    write_shared(repo, "common.py", "PREFIX = 'uploads/'\n")
+    write_shared(repo, "unused.py", "VALUE = 0\n")
+    (repo / "lambdas" / "shared" / "__pycache__").mkdir()
+    (repo / "lambdas" / "shared" / "__pycache__" / "common.cpython-312.pyc").write_bytes(b"\0")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    alpha_zip = tmp_path / "out" / build.build(alpha, ARM).file
+    beta_zip = tmp_path / "out" / build.build(beta, ARM).file
+    with zipfile.ZipFile(alpha_zip) as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+        assert archive.read("common.py") == b"PREFIX = 'uploads/'\n"
+    with zipfile.ZipFile(beta_zip) as archive:
+        beta_names = archive.namelist()
+    assert names[2:] == ["alpha_logic.py", "common.py", "handler.py"], "own + shared, sorted"
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in infos)
+    assert {info.external_attr >> 16 for info in infos} == {0o644}
+    assert [n for n in beta_names if "common" in n or "unused" in n] == []
+    again = packager(repo, tmp_path / "out2", tmp_path / "cache2", pip).build(alpha, ARM)
+    assert (tmp_path / "out2" / again.file).read_bytes() == alpha_zip.read_bytes()
+
+
+def test_a_shared_module_change_changes_exactly_the_hashes_of_its_users(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    specs = (
+        replace(make_function(repo, "alpha"), shared=("photo_keys.py",)),
+        replace(make_function(repo, "beta"), shared=("other.py", "photo_keys.py")),
+        replace(make_function(repo, "gamma"), shared=("other.py",)),
+        make_function(repo, "delta"),
+    )
+    shared = write_shared(repo, "photo_keys.py", "PREFIX = 'uploads/'\n")
+    write_shared(repo, "other.py", "VALUE = 0\n")
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    before = {spec.name: build.build(spec, ARM) for spec in specs}
+    shared.write_text("PREFIX = 'incoming/'\n")
+    after = {spec.name: build.build(spec, ARM) for spec in specs}
+    changed = {name for name in after if after[name].sha256 != before[name].sha256}
+    rebuilt = {name for name in after if after[name].rebuilt}
+    assert changed == rebuilt == {"alpha", "beta"}
+    shared.write_text("PREFIX = 'uploads/'\n")
+    restored = {spec.name: build.build(spec, ARM) for spec in specs}
+    assert {name: item.sha256 for name, item in restored.items()} == {
+        name: item.sha256 for name, item in before.items()
+    }
+
+
+@pytest.mark.parametrize("own", ["photo_keys.py", "photo_keys/__init__.py"])
+def test_a_shared_module_that_clashes_with_the_functions_own_code_is_refused(
+    repo: Path, tmp_path: Path, pip: FakePip, own: str
+) -> None:
+    spec = replace(make_function(repo, "alpha"), shared=("photo_keys.py",))
+    write_shared(repo, "photo_keys.py", "PREFIX = 'uploads/'\n")
+    (repo / "lambdas" / "alpha" / own).parent.mkdir(exist_ok=True)
+    (repo / "lambdas" / "alpha" / own).write_text("PREFIX = 'mine/'\n")
+    with pytest.raises(InfraError) as raised:
+        packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    assert str(raised.value) == (
+        f"lambdas/alpha/{own} and lambdas/shared/photo_keys.py "
+        "would both be imported as photo_keys in the alpha zip"
+    )
+    assert not list((tmp_path / "out").glob("*.zip")), "nothing written"
+
+
+@pytest.mark.parametrize(
+    ("shared", "message"),
+    [
+        (("missing.py",), r"alpha: shared module 'missing.py' is not a file in lambdas/shared"),
+        (("../alpha/handler.py",), r"alpha: shared module '../alpha/handler.py' is not a file"),
+        (("pkg",), r"alpha: shared module 'pkg' is not a file in lambdas/shared"),
+        (("photo_keys.py", "photo_keys.py"), r"alpha: shared module 'photo_keys.py' is declared"),
+    ],
+)
+def test_a_bad_shared_declaration_is_a_clear_error(
+    repo: Path, tmp_path: Path, pip: FakePip, shared: tuple[str, ...], message: str
+) -> None:
+    spec = replace(make_function(repo, "alpha"), shared=shared)
+    write_shared(repo, "photo_keys.py", "PREFIX = 'uploads/'\n")
+    write_shared(repo, "pkg/__init__.py", "")
+    with pytest.raises(InfraError, match=message):
+        packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
 
 
 def test_a_file_that_shadows_a_dependency_is_refused(
@@ -246,3 +333,30 @@ def test_every_declared_function_has_its_code() -> None:
         assert (source / f"{module}.py").is_file(), spec.name
         assert (source / "requirements.txt").is_file(), spec.name
         assert "boto3" not in (source / "requirements.txt").read_text(), spec.name
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names a module imports (`import a.b` and `from a.b import c` give `a`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_each_function_declares_exactly_the_shared_modules_its_code_imports() -> None:
+    """The tests put lambdas/shared on sys.path; on Lambda only the declared files are there."""
+    from infra.functions import FUNCTIONS
+    from infra.package import SHARED_SOURCE
+
+    available = {path.stem: path for path in (REPO / SHARED_SOURCE).glob("*.py")}
+    used: set[str] = set()
+    for spec in FUNCTIONS:
+        files = [p for p in (REPO / spec.source).rglob("*.py") if "__pycache__" not in p.parts]
+        files += [REPO / SHARED_SOURCE / name for name in spec.shared]
+        imported = set().union(*(imported_modules(path) for path in files)) & set(available)
+        assert sorted(f"{name}.py" for name in imported) == sorted(spec.shared), spec.name
+        used |= imported
+    assert used == set(available), "a module in lambdas/shared that no function uses"
