@@ -34,27 +34,15 @@ def config_options(command: F) -> F:
     )(command)
 
 
-def env_option(command: F) -> F:
+def _env(help_text: str) -> Callable[[F], F]:
     return click.option(
-        "--env",
-        "environments",
-        multiple=True,
-        metavar="NAME",
-        envvar="INFRA_ENV",
-        help="Environment to work on (repeatable; default: all).",
-    )(command)
+        "--env", "environments", multiple=True, metavar="NAME", envvar="INFRA_ENV", help=help_text
+    )
 
 
-def one_env_option(command: F) -> F:
-    """--env for the commands that change AWS: one environment per run."""
-    return click.option(
-        "--env",
-        "environments",
-        multiple=True,
-        metavar="NAME",
-        envvar="INFRA_ENV",
-        help="Environment to work on (default: the only one, if there is just one).",
-    )(command)
+# Offline commands take any number of environments; those that change AWS take one.
+env_option = _env("Environment to work on (repeatable; default: all).")
+one_env_option = _env("Environment to work on (default: the only one, if there is just one).")
 
 
 def out_option(command: F) -> F:
