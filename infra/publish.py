@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,8 +233,13 @@ def publish_site(
     region: str,
     web: Path,
     echo: Callable[[str], None],
+    force_invalidation: bool = False,
 ) -> PublishResult:
-    """Sync `web` plus config.json to the environment's site bucket; invalidate on change."""
+    """Sync `web` plus config.json to the environment's site bucket; invalidate on change.
+
+    `force_invalidation` invalidates even when nothing changed: the way to finish a run
+    whose uploads went through but whose invalidation failed.
+    """
     site = local_site(web)
     published = read_published(ssm, app, env)
     bucket = published["SiteBucketName"]
@@ -246,8 +252,16 @@ def publish_site(
     delete(s3, bucket, plan.deletes)
     for key in plan.deletes:
         echo(f"deleted  s3://{bucket}/{key}")
-    if not plan.changed:
+    if not plan.changed and not force_invalidation:
         return PublishResult(bucket, plan, None)
     reference = invalidation_reference(plan, versions)
-    invalidation = invalidate(cloudfront, published["DistributionId"], reference)
+    if force_invalidation:
+        reference += f"-forced-{uuid.uuid4().hex[:12]}"
+    try:
+        invalidation = invalidate(cloudfront, published["DistributionId"], reference)
+    except InfraError as err:
+        raise InfraError(
+            f"{err}; the files are in place: run `python -m infra publish --env {env} "
+            "--invalidate` to finish"
+        ) from None
     return PublishResult(bucket, plan, invalidation)

@@ -20,7 +20,7 @@ DEFAULT_WEB = Path("web")
 
 def summary(result: PublishResult) -> str:
     plan = result.plan
-    if not plan.changed:
+    if result.invalidation_id is None:
         return f"publish: nothing changed ({plan.unchanged} files in s3://{result.bucket})"
     return (
         f"publish: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted, "
@@ -39,12 +39,18 @@ def summary(result: PublishResult) -> str:
     envvar="INFRA_WEB",
     help="Folder of the web app's files.",
 )
+@click.option(
+    "--invalidate",
+    is_flag=True,
+    help="Invalidate CloudFront even if no file changed (after a failed invalidation).",
+)
 @aws_options
 def publish_command(
     config_path: Path,
     overrides: tuple[str, ...],
     environments: tuple[str, ...],
     web: Path,
+    invalidate: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -66,5 +72,6 @@ def publish_command(
         region=region_name,
         web=web,
         echo=click.echo,
+        force_invalidation=invalidate,
     )
     click.echo(summary(result))

@@ -155,7 +155,11 @@ def publish(aws: LocalAws, config: Path, web: Path, *extra: str) -> Result:
 
 def published(aws: LocalAws, config: Path, web: Path) -> list[str]:
     """The lines of a successful run's output."""
-    result = publish(aws, config, web)
+    return published_with(aws, config, web)
+
+
+def published_with(aws: LocalAws, config: Path, web: Path, *extra: str) -> list[str]:
+    result = publish(aws, config, web, *extra)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     return result.stdout.splitlines()
@@ -205,6 +209,36 @@ def test_second_publish_uploads_nothing_and_invalidates_nothing(
     lines = published(aws, config, web)
     assert lines == [f"publish: nothing changed (6 files in s3://{BUCKET})"]
     assert len(aws.invalidations()) == 1
+
+
+def test_a_failed_invalidation_says_how_to_finish_and_invalidate_does(
+    aws: LocalAws, config: Path, web: Path
+) -> None:
+    aws.ssm.put_parameter(
+        Name="/photos/dev/frontend/DistributionId", Value="EGONE", Type="String", Overwrite=True
+    )
+    result = publish(aws, config, web)
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("invalidating /* on CloudFront distribution EGONE: ")
+    assert line.endswith(
+        "; the files are in place: run `python -m infra publish --env dev --invalidate` to finish"
+    )
+    assert "index.html" in aws.objects()  # uploaded before the invalidation failed
+
+    aws.ssm.put_parameter(
+        Name="/photos/dev/frontend/DistributionId",
+        Value=aws.distribution_id,
+        Type="String",
+        Overwrite=True,
+    )
+    assert published(aws, config, web) == [f"publish: nothing changed (6 files in s3://{BUCKET})"]
+    assert aws.invalidations() == []
+    lines = published_with(aws, config, web, "--invalidate")
+    [invalidation] = aws.invalidations()
+    assert lines == [
+        f"publish: 0 uploaded, 0 deleted, 6 unchanged; invalidation {invalidation} of /*"
+    ]
 
 
 def test_a_changed_file_is_the_only_upload(aws: LocalAws, config: Path, web: Path) -> None:
