@@ -107,7 +107,7 @@ def template_source(target: StackTarget, upload: Uploader | None) -> dict[str, s
 
 
 def change_set_name(target: StackTarget) -> str:
-    """The content's digest (which run made it, for people) and a per-run suffix.
+    """The stack, a digest of what it deploys, and a per-run suffix.
 
     Unique per run, so a quick rerun never collides with a change set whose deletion
     CloudFormation is still finishing.
@@ -124,7 +124,6 @@ def create_change_set(
     *,
     role_arn: str | None = None,
     upload: Uploader | None = None,
-    name: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChangeSet | None:
@@ -133,7 +132,7 @@ def create_change_set(
     status = stack_status(cfn, stack)
     kind = change_set_kind(stack, status)
     created_stack = status is None
-    name = name or change_set_name(target)
+    name = change_set_name(target)
     extra = {"RoleARN": role_arn} if role_arn else {}
     with aws_errors(f"{stack}: creating change set"):
         cfn.create_change_set(
