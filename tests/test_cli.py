@@ -17,20 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from awacs import dynamodb, s3
 from click.testing import CliRunner, Result
 
+from benchmarks.render import synthetic_functions
 from infra.cli import cli
 from infra.config import load_config
-from infra.function_spec import (
-    FunctionSpec,
-    Grant,
-    HttpRoutes,
-    QueueSubscription,
-    TopicSubscription,
-    Trigger,
-)
-from infra.functions import FUNCTIONS, UPLOAD_TOPIC
+from infra.functions import FUNCTIONS
 from infra.render import MAX_INLINE_TEMPLATE_BYTES, MAX_RESOURCES
 from infra.stack import StackContext
 from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS, BackendStack
@@ -102,31 +94,6 @@ def expected_files(environments: list[str] | None = None) -> list[str]:
     ]
     names += [f"{e}/{s.name}.json" for e in envs for s in ENVIRONMENT_STACKS]
     return sorted(names)
-
-
-def synthetic_functions(count: int) -> tuple[FunctionSpec, ...]:
-    """`count` functions cycling the trigger kinds the reference app uses."""
-    specs = []
-    for index in range(count):
-        name = f"fn-{index:03d}"
-        triggers: list[Trigger] = [
-            HttpRoutes((f"GET /{name}", f"POST /{name}")),
-            QueueSubscription(topic=UPLOAD_TOPIC),
-            TopicSubscription(topic=UPLOAD_TOPIC),
-        ]
-        specs.append(
-            FunctionSpec(
-                name=name,
-                source=f"lambdas/{name}",
-                description=f"synthetic function {index}",
-                trigger=triggers[index % len(triggers)],
-                grants=(
-                    Grant("table", (dynamodb.GetItem, dynamodb.PutItem)),
-                    Grant("upload-bucket", (s3.GetObject,), prefix="uploads/"),
-                ),
-            )
-        )
-    return tuple(specs)
 
 
 # -- what render writes and prints ------------------------------------------------------------
