@@ -13,9 +13,10 @@ Prints five tables, for the dev environment of the shipped app:
 5. the wall time of `import handler` in a fresh interpreter, as a cold-start
    proxy, against the 50 ms goal (see `import_method`).
 
-Everything runs from a temporary copy of `infra.toml` and `lambdas/` (the
-packager reads sources relative to its working directory) with temporary --out,
---templates and --cache-dir, so the repository and its build/ are never touched.
+Everything runs from a temporary copy of `infra.toml`, the app's declaration
+(`app.py`) and `lambdas/` (code folders are relative to the app's root, infra.toml's
+folder) with temporary --out, --templates and --cache-dir, so the repository and its
+build/ are never touched.
 
 Run from anywhere: `python benchmarks/package.py [--runs 7] [--edits 3] [--imports 5]`.
 """
@@ -38,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from infra.config import load_config
-from infra.function_spec import FunctionSpec, Published, Setting
-from infra.functions import FUNCTIONS
+from infra.app import Function, SharedValue
+from infra.app.settings import SettingValue
+from infra.config import AppConfig, load_config
 from infra.package import MACHINES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +50,6 @@ WARM_GOAL_SECONDS = 0.3
 IMPORT_GOAL_MS = 50.0
 MB = 1_000_000
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # code + layers, unzipped (AWS quota)
-SETTING_DUMMIES = {"max_upload_bytes": "10485760", "thumbnail_sizes": "256,1024"}
 AWS_DUMMIES = {
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_REGION": "eu-west-1",
@@ -106,10 +106,11 @@ class Workspace:
 
 
 def make_workspace(root: Path) -> Workspace:
-    """Copy what the packager reads (`infra.toml`, `lambdas/`) without caches."""
+    """Copy what the packager reads (`infra.toml`, `app.py`, `lambdas/`) without caches."""
     workspace = Workspace(root)
     workspace.work.mkdir()
     shutil.copy2(REPO / "infra.toml", workspace.work / "infra.toml")
+    shutil.copy2(REPO / "app.py", workspace.work / "app.py")
     shutil.copytree(
         REPO / "lambdas",
         workspace.work / "lambdas",
@@ -196,14 +197,14 @@ def warm(workspace: Workspace, runs: int) -> None:
     )
 
 
-def logic_module(workspace: Workspace, spec: FunctionSpec) -> Path:
+def logic_module(workspace: Workspace, spec: Function) -> Path:
     """The function's `*_logic.py`, else its handler module."""
-    source = workspace.work / spec.source
-    found = sorted(source.glob("*_logic.py"))
-    return found[0] if found else source / f"{spec.handler.split('.')[0]}.py"
+    code = workspace.work / spec.code
+    found = sorted(code.glob("*_logic.py"))
+    return found[0] if found else code / f"{spec.handler_module}.py"
 
 
-def code_edit(workspace: Workspace, spec: FunctionSpec, edits: int) -> None:
+def code_edit(workspace: Workspace, spec: Function, edits: int) -> None:
     """Section 3: append a different comment each time; time the rebuild."""
     module = logic_module(workspace, spec)
     times: list[float] = []
@@ -259,14 +260,18 @@ def sizes(workspace: Workspace, manifest: dict[str, dict[str, object]]) -> None:
     print_table(("function", "bytes", "MB", "unzipped MB", "files", "Lambda unzipped limit"), rows)
 
 
-def dummy_environment(spec: FunctionSpec) -> dict[str, str]:
-    """The function's environment variables with placeholder values, plus AWS ones."""
+def dummy_environment(spec: Function, settings: dict[str, object]) -> dict[str, str]:
+    """The function's environment, as its declaration gives it, plus dummy AWS values.
+
+    Settings take the environment's values; what other stacks share (names, ARNs) is a
+    placeholder, as nothing is called.
+    """
     values = dict(AWS_DUMMIES)
     for key, value in spec.environment.items():
-        if isinstance(value, Setting):
-            values[key] = SETTING_DUMMIES.get(value.name, "1")
-        elif isinstance(value, Published):
-            values[key] = "t" if "TABLE" in key else "b"
+        if isinstance(value, SettingValue):
+            values[key] = value.resolve(settings)
+        elif isinstance(value, SharedValue):
+            values[key] = f"bench-{value.name}"
         else:
             values[key] = value
     return values
@@ -342,18 +347,19 @@ def imports(
 ) -> None:
     """Section 5: median import time per handler, without and with cached bytecode."""
     config = load_config(workspace.work / "infra.toml")
-    defaults = config.environment(ENVIRONMENT).lambda_defaults
+    environment = config.environment(ENVIRONMENT)
+    defaults = environment.lambda_defaults
     machine = platform.machine()
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     loadable = MACHINES[defaults.architecture] == machine and defaults.python_version == here
     rows = []
-    for spec in FUNCTIONS:
+    for spec in config.declaration.functions:
         folder = root / spec.name
         with zipfile.ZipFile(workspace.out / str(manifest[spec.name]["file"])) as archive:
             archive.extractall(folder)
         method = import_method(folder, loadable)
-        module = spec.handler.split(".")[0]
-        rows.append(import_row(spec.name, folder, module, dummy_environment(spec), runs, method))
+        env = dummy_environment(spec, dict(environment.settings))
+        rows.append(import_row(spec.name, folder, spec.handler_module, env, runs, method))
     # What every handler pays before its own code: boto3, which the runtime provides.
     empty = root / "boto3-only"
     empty.mkdir()
@@ -377,6 +383,11 @@ def imports(
     )
 
 
+def shipped_app() -> AppConfig:
+    """The repository's infra.toml and the app it declares."""
+    return load_config(REPO / "infra.toml")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time `python -m infra package` and imports.")
     parser.add_argument("--runs", type=int, default=7, help="warm runs (median)")
@@ -387,9 +398,10 @@ def main() -> None:
         "--reuse-pip-cache", action="store_true", help="cold run may use your pip cache"
     )
     args = parser.parse_args()
-    spec = next((s for s in FUNCTIONS if s.name == args.function), None)
+    functions = shipped_app().declaration.functions
+    spec = next((s for s in functions if s.name == args.function), None)
     if spec is None:
-        parser.error(f"--function: one of {', '.join(s.name for s in FUNCTIONS)}")
+        parser.error(f"--function: one of {', '.join(s.name for s in functions)}")
 
     with tempfile.TemporaryDirectory(prefix="bench-package-") as temp:
         workspace = make_workspace(Path(temp))

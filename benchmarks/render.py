@@ -7,7 +7,10 @@ Prints two tables:
    this is what a developer waits for on every edit, imports included;
 2. the median time to build and serialize (`infra.render.template_json`) the
    backend stack of a synthetic app with 10, 100 and 400 functions, with its
-   resource count and size, to show how rendering scales with functions.
+   resource count and size, to show how rendering scales with functions. The
+   app is an `infra.app.App` declared here (`synthetic_app`: a table, a bucket,
+   a topic, a user pool and the functions) and configured by
+   `tests.support.apps.config_for`, the path infra.toml + app.py take.
 
 400 functions is far beyond CloudFormation's 500 resources (and its 200
 parameters and outputs), and troposphere refuses to add more than that to a
@@ -28,29 +31,42 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from unittest import mock
+
+# Run as a script, only benchmarks/ is on sys.path; tests.support is under the root.
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import troposphere
 from awacs import dynamodb, s3
 
-from infra.config import load_config
-from infra.function_spec import (
-    FunctionSpec,
-    Grant,
+from infra.app import (
+    App,
+    Bucket,
+    Function,
     HttpRoutes,
     QueueSubscription,
+    Table,
+    Topic,
     TopicSubscription,
-    Trigger,
+    UserPool,
 )
-from infra.functions import UPLOAD_TOPIC
+from infra.app.triggers import Trigger
+from infra.config import AppConfig
 from infra.render import MAX_RESOURCES, MAX_TEMPLATE_BYTES, template_json
 from infra.stack import StackContext
 from infra.stacks import BackendStack
+from tests.support.apps import config_for
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_SECONDS = 0.25
 FUNCTION_COUNTS = (10, 100, 400)
+# The synthetic app's data: what its functions read, are granted and are triggered by.
+SYNTHETIC_TABLE = Table("items", partition_key="pk", sort_key="sk")
+SYNTHETIC_BUCKET = Bucket("files")
+SYNTHETIC_TOPIC = Topic("events")
 
 
 def median_seconds(action: Callable[[], object], runs: int) -> float:
@@ -80,29 +96,62 @@ def render_process(out: Path) -> None:
     )
 
 
-def synthetic_functions(count: int) -> tuple[FunctionSpec, ...]:
-    """`count` functions cycling the trigger kinds of `infra.functions` (HTTP, queue, topic)."""
-    specs = []
+def synthetic_functions(
+    count: int,
+    *,
+    table: Table = SYNTHETIC_TABLE,
+    bucket: Bucket = SYNTHETIC_BUCKET,
+    topic: Topic = SYNTHETIC_TOPIC,
+) -> tuple[Function, ...]:
+    """`count` functions `fn-000`... cycling the trigger kinds of the reference app.
+
+    HTTP routes (signed in), a queue subscribed to `topic`, a direct `topic` subscription;
+    each gets `table`'s name, may read and write it and read one prefix of `bucket`. These
+    must be resources of the app the functions join (an `App` checks): see `synthetic_app`.
+    """
+    functions = []
     for index in range(count):
         name = f"fn-{index:03d}"
         triggers: list[Trigger] = [
             HttpRoutes((f"GET /{name}", f"POST /{name}")),
-            QueueSubscription(topic=UPLOAD_TOPIC),
-            TopicSubscription(topic=UPLOAD_TOPIC),
+            QueueSubscription(topic),
+            TopicSubscription(topic),
         ]
-        specs.append(
-            FunctionSpec(
+        functions.append(
+            Function(
                 name=name,
-                source=f"lambdas/{name}",
+                code=f"lambdas/{name}",
                 description=f"synthetic function {index}",
                 trigger=triggers[index % len(triggers)],
+                environment={"TABLE_NAME": table.table_name},
                 grants=(
-                    Grant("table", (dynamodb.GetItem, dynamodb.PutItem)),
-                    Grant("upload-bucket", (s3.GetObject,), prefix="uploads/"),
+                    table.grant(dynamodb.GetItem, dynamodb.PutItem),
+                    bucket.objects("uploads/").grant(s3.GetObject),
                 ),
             )
         )
-    return tuple(specs)
+    return tuple(functions)
+
+
+def synthetic_app(count: int, base: App | None = None) -> App:
+    """`base` plus `count` synthetic functions on its first table, bucket and topic.
+
+    Without `base`, an app of the synthetic functions alone, with the data they need (a
+    table, a bucket, a topic) and a user pool for their signed-in routes. With the
+    reference app as `base` (`tests.support.apps.reference_app()`), its own functions come
+    first and the synthetic ones use its table, upload bucket and topic.
+    """
+    if base is None:
+        base = App(
+            tables=(SYNTHETIC_TABLE,),
+            buckets=(SYNTHETIC_BUCKET,),
+            topics=(SYNTHETIC_TOPIC,),
+            user_pool=UserPool(),
+        )
+    added = synthetic_functions(
+        count, table=base.tables[0], bucket=base.buckets[0], topic=base.topics[0]
+    )
+    return replace(base, functions=(*base.functions, *added))
 
 
 @contextmanager
@@ -113,14 +162,13 @@ def troposphere_limits_lifted() -> Iterator[None]:
         yield
 
 
-def backend_figures(context: StackContext, count: int, runs: int) -> tuple[float, int, int]:
-    """(median seconds, resources, bytes) for a backend stack with `count` functions."""
-    stack_class = type(
-        f"Backend{count}", (BackendStack,), {"functions": synthetic_functions(count)}
-    )
+def backend_figures(config: AppConfig, runs: int) -> tuple[float, int, int]:
+    """(median seconds, resources, bytes) for the backend stack of `config`'s dev environment."""
+    dev = config.environment("dev")
+    context = StackContext(config, dev.account, dev)
     with troposphere_limits_lifted():
-        seconds = median_seconds(lambda: template_json(stack_class(context)), runs)
-        stack = stack_class(context)
+        seconds = median_seconds(lambda: template_json(BackendStack(context)), runs)
+        stack = BackendStack(context)
         text = template_json(stack)
     return seconds, len(stack.template.resources), len(text.encode("utf-8"))
 
@@ -150,12 +198,9 @@ def main() -> None:
         [("whole process", f"{process:.3f}", f"<= {GOAL_SECONDS} s: {verdict}")],
     )
 
-    config = load_config(REPO / "infra.toml")
-    dev = config.environments["dev"]
-    context = StackContext(config, dev.account, dev)
     rows = []
     for count in FUNCTION_COUNTS:
-        seconds, resources, size = backend_figures(context, count, runs)
+        seconds, resources, size = backend_figures(config_for(synthetic_app(count)), runs)
         over = [
             name
             for name, value, limit in (

@@ -8,5 +8,11 @@ DEFAULT_TEMPLATES_OUT = Path("build/templates")
 DEFAULT_LAMBDAS_OUT = Path("build/lambdas")
 DEFAULT_CACHE_DIR = Path("build/cache/deps")
 
-# The per-environment stacks in deploy order; tests check infra.stacks agrees.
-ENVIRONMENT_STACK_NAMES = ("data", "backend", "frontend")
+# The largest template CloudFormation takes inline (TemplateBody); a larger one goes through S3.
+MAX_INLINE_TEMPLATE_BYTES = 51_200
+MAX_TEMPLATE_BYTES = 1_048_576  # from S3
+
+# DeletionPolicy / UpdateReplacePolicy: stateful resources get RETAIN; these values all keep
+# the resource when CloudFormation drops it.
+RETAIN = "Retain"
+RETAINING_POLICIES = frozenset({RETAIN, "RetainExceptOnCreate"})

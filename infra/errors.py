@@ -32,3 +32,9 @@ class UsageError(InfraError):
     """A command asked for something that does not exist (a stack, an environment choice)."""
 
     exit_code = 2
+
+
+class DeclarationError(InfraError):
+    """The app's declaration (its app.py) is inconsistent: names what, and how to fix it."""
+
+    exit_code = 2

@@ -6,17 +6,33 @@ an environment changes names and values, never logical IDs.
 
 from __future__ import annotations
 
+import functools
 import re
 
-from infra.errors import InfraError
+from infra.errors import DeclarationError, InfraError
 
-_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_PART = r"[a-z0-9][a-z0-9-]*"
 
 
+def full_match(pattern: str, value: str) -> re.Match[str] | None:
+    """The whole of `value` matches `pattern`, in ASCII (`\\d` is 0-9; no trailing newline).
+
+    Patterns are kept as text and compiled on first use, so importing a module of patterns
+    costs nothing for the ones a run never needs.
+    """
+    return _compiled(pattern).fullmatch(value)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
+
+
+@functools.cache
 def physical_name(*parts: str, limit: int = 64) -> str:
-    """`photos`, `dev`, `uploads` -> `photos-dev-uploads`; refuses what AWS would."""
+    """`shop`, `dev`, `orders` -> `shop-dev-orders`; refuses what AWS would."""
     for part in parts:
-        if not _PART.match(part):
+        if not full_match(_PART, part):
             raise InfraError(f"name part {part!r} must be lowercase letters, digits and hyphens")
     name = "-".join(parts)
     if len(name) > limit:
@@ -29,9 +45,17 @@ def ssm_path(app: str, scope: str, stack: str, name: str) -> str:
     return f"/{app}/{scope}/{stack}/{name}"
 
 
+@functools.cache
 def pascal(name: str) -> str:
-    """`thumbnail-worker` -> `ThumbnailWorker`, for logical IDs derived from declared names."""
+    """`order-worker` -> `OrderWorker`, for logical IDs derived from declared names."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
+
+
+def route_logical_id(route_key: str) -> str:
+    """`GET /orders/{id}` -> `GetOrdersIdRoute`: stable for as long as the route exists."""
+    method, _, path = route_key.partition(" ")
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", path) if word]
+    return pascal(method.lower()) + "".join(pascal(word) for word in words) + "Route"
 
 
 def unique(names: list[str], what: str) -> list[str]:
@@ -39,7 +63,7 @@ def unique(names: list[str], what: str) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InfraError(f"{what} {name!r} is declared twice")
+            raise DeclarationError(f"{what} {name!r} is declared twice")
         seen.add(name)
     return names
 

@@ -3,7 +3,7 @@
 A zip is two layers in a fixed order: the function's dependencies (installed by
 pip for the Lambda platform, cached per requirements + platform, compressed
 once into `layer.zip`), then the function's own files with the shared modules
-it declares (`FunctionSpec.shared`, from lambdas/shared) beside them. Both layers
+it declares (`Function.shared`, from the app's shared-code folder) beside them. Both layers
 have sorted entries, fixed timestamps and permissions, and no caches or tests, so
 the same inputs give the same bytes on any machine. The zip is named by its content
 hash: an unchanged function keeps its S3 key and CloudFormation leaves it alone.
@@ -24,17 +24,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from infra.config import Environment, LambdaDefaults
-from infra.constants import ENVIRONMENT_STACK_NAMES
+from infra.app import Function
+from infra.config import AppConfig, Environment, LambdaDefaults
 from infra.errors import InfraError
 from infra.files import write_atomic
-from infra.function_spec import FunctionSpec
-from infra.functions import FUNCTIONS
-from infra.naming import unique
+from infra.layout import environment_stacks
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store
 FILE_MODE = 0o644 << 16
-SHARED_SOURCE = "lambdas/shared"  # modules a function opts into with FunctionSpec.shared
 # The runtime provides these; a packaged copy would only shadow it and add size.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 SKIPPED_DIRS = {"__pycache__", "tests", ".pytest_cache"}
@@ -192,38 +189,43 @@ def pip_install(requirements: Path, target: Path, defaults: LambdaDefaults) -> N
 
 
 class Packager:
-    """Builds every function's zip into `out`, reusing what has not changed."""
+    """Builds every function's zip into `out`, reusing what has not changed.
+
+    `root` is the app's root (code folders are relative to it) and `shared_code` the
+    folder, relative to it too, of the modules functions may share.
+    """
 
     def __init__(
         self,
-        repo: Path,
+        root: Path,
         out: Path,
         cache: DependencyCache,
         progress: Callable[[str], None] = lambda _: None,
+        shared_code: str = "lambdas/shared",
     ) -> None:
-        self.repo = repo
+        self.root = root
         self.out = out
         self.cache = cache
         self.progress = progress
+        self.shared_code = shared_code
 
-    def shared_entries(self, spec: FunctionSpec) -> list[tuple[str, Path]]:
+    def shared_entries(self, spec: Function) -> list[tuple[str, Path]]:
         """The shared modules the function declares, each at the zip root under its name."""
-        unique(list(spec.shared), f"{spec.name}: shared module")
         entries = []
         for name in spec.shared:
-            path = self.repo / SHARED_SOURCE / name
-            if "/" in name or "\\" in name or not path.is_file():
+            path = self.root / self.shared_code / name
+            if not path.is_file():
                 raise InfraError(
-                    f"{spec.name}: shared module {name!r} is not a file in {SHARED_SOURCE}"
+                    f"{spec.name}: shared module {name!r} is not a file in {self.shared_code}"
                 )
             entries.append((name, path))
         return entries
 
-    def source_entries(self, spec: FunctionSpec) -> list[tuple[str, Path]]:
+    def source_entries(self, spec: Function) -> list[tuple[str, Path]]:
         """The function's own files and its shared modules; a shared one may not shadow its own."""
-        source = self.repo / spec.source
+        source = self.root / spec.code
         if not (source / spec.handler.split(".")[0]).with_suffix(".py").exists():
-            raise InfraError(f"{spec.source}: no {spec.handler.split('.')[0]}.py for {spec.name}")
+            raise InfraError(f"{spec.code}: no {spec.handler.split('.')[0]}.py for {spec.name}")
         own = [(n, p) for n, p in tree_files(source, own_code=True) if n != "requirements.txt"]
         shared = self.shared_entries(spec)
         own_by_import: dict[str, str] = {}
@@ -233,7 +235,7 @@ class Packager:
             clash = own_by_import.get(import_name(name))
             if clash is not None:
                 raise InfraError(
-                    f"{spec.source}/{clash} and {SHARED_SOURCE}/{name} "
+                    f"{spec.code}/{clash} and {self.shared_code}/{name} "
                     f"would both be imported as {import_name(name)} in the {spec.name} zip"
                 )
         return sorted(own + shared)
@@ -245,10 +247,10 @@ class Packager:
             digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
 
-    def build(self, spec: FunctionSpec, defaults: LambdaDefaults) -> BuiltZip:
+    def build(self, spec: Function, defaults: LambdaDefaults) -> BuiltZip:
         started = time.perf_counter()
         entries = self.source_entries(spec)
-        layer = self.cache.layer(self.repo / spec.source / "requirements.txt", defaults)
+        layer = self.cache.layer(self.root / spec.code / "requirements.txt", defaults)
         fingerprint = self.fingerprint(layer, entries)
         stamp = self.out / ".fingerprints" / f"{spec.name}-{fingerprint[:32]}.json"
         if stamp.exists():
@@ -266,7 +268,7 @@ class Packager:
                 clash = set(archive.namelist()) & {name for name, _ in entries}
                 if clash:
                     raise InfraError(
-                        f"{spec.source}: {sorted(clash)[0]} also comes from a dependency"
+                        f"{spec.code}: {sorted(clash)[0]} also comes from a dependency"
                     )
                 write_entries(archive, entries)
             digest = sha256_file(temp)
@@ -288,9 +290,7 @@ class Packager:
         write_atomic(stamp, json.dumps(asdict(built), sort_keys=True))
         return built
 
-    def build_all(
-        self, specs: Iterable[FunctionSpec], defaults: LambdaDefaults
-    ) -> Iterator[BuiltZip]:
+    def build_all(self, specs: Iterable[Function], defaults: LambdaDefaults) -> Iterator[BuiltZip]:
         for spec in specs:
             self.progress(f"{spec.name}: packaging")
             built = self.build(spec, defaults)
@@ -305,27 +305,43 @@ def template_configuration(parameters: dict[str, str], tags: dict[str, str]) -> 
     return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
 
-def code_key_parameters(built: Iterable[BuiltZip], specs: Iterable[FunctionSpec]) -> dict[str, str]:
+def code_key_parameters(built: Iterable[BuiltZip], specs: Iterable[Function]) -> dict[str, str]:
     by_name = {item.function: item for item in built}
     return {spec.code_key_parameter: by_name[spec.name].key for spec in specs}
 
 
 def package_environment(
-    packager: Packager,
-    app: str,
-    environment: Environment,
-    templates: Path,
-    specs: tuple[FunctionSpec, ...] = FUNCTIONS,
+    packager: Packager, config: AppConfig, environment: Environment, templates: Path
 ) -> list[BuiltZip]:
-    """Build an environment's zips and write each of its stacks' configuration files."""
+    """Build an environment's zips and write each of its stacks' configuration files.
+
+    The stacks that carry code get the functions' code keys; every stack gets its tags.
+    """
+    specs = config.declaration.functions
     built = list(packager.build_all(specs, environment.lambda_defaults))
     keys = code_key_parameters(built, specs)
-    for stack in ENVIRONMENT_STACK_NAMES:
-        parameters = keys if stack == "backend" else {}
-        tags = {"app": app, "env": environment.name, "stack": stack}
-        path = templates / environment.name / f"{stack}.config.json"
+    for kind in environment_stacks(config):
+        parameters = keys if kind.carries_code else {}
+        tags = {"app": config.name, "env": environment.name, "stack": kind.name}
+        path = templates / environment.name / f"{kind.name}.config.json"
         write_atomic(path, template_configuration(parameters, tags))
     return built
+
+
+def packager_for(
+    config: AppConfig,
+    out: Path,
+    cache_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Packager:
+    """The packager for this app: its root, its shared-code folder, pip for Lambda."""
+    return Packager(
+        config.root,
+        out,
+        DependencyCache(cache_dir, pip_install),
+        progress,
+        shared_code=config.declaration.shared_code,
+    )
 
 
 def write_manifest(path: Path, built: dict[str, list[BuiltZip]]) -> None:

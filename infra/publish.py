@@ -1,9 +1,10 @@
 """Publish the web app: sync a folder to the site bucket, add config.json, invalidate CloudFront.
 
-The page learns where its API and user pool are from `config.json`, written here from the
-values the stacks publish in SSM, so one build of the web files serves every environment.
-Uploads compare each file's MD5 with the object's ETag, which S3 sets to the MD5 for
-single-part uploads to an SSE-S3 bucket (the site bucket is one): an unchanged file costs no
+The page learns where its API and user pool are from `config.json`, written here from what
+the app's `Site(config=...)` declares (values the stacks share in SSM, settings, text), so
+one build of the web files serves every environment.
+A sync compares each file's MD5 with the object's ETag, which S3 sets to the MD5 for
+a single-part PUT to an SSE-S3 bucket (the site bucket is one): an unchanged file costs no
 request and an unchanged site no invalidation.
 """
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.app import SharedValue, Site
+from infra.app.settings import SettingValue
 from infra.aws import aws_errors
 from infra.errors import InfraError
 from infra.naming import ssm_path
@@ -28,16 +31,12 @@ NO_CACHE_SUFFIXES = (".html", ".json")  # read on every visit: a deploy shows at
 NO_CACHE = "no-cache"
 SHORT_CACHE = "max-age=300"  # names are not content-hashed, so keep other files briefly
 DELETE_BATCH = 1000  # DeleteObjects' limit per request
+GET_PARAMETERS_BATCH = 10  # GetParameters' limit per request
 
-# The stacks' published values the page needs, in deploy order: the first one missing
-# names the stack to deploy next.
-PUBLISHED = (
-    ("data", "UserPoolId"),
-    ("data", "UserPoolClientId"),
-    ("backend", "ApiUrl"),
-    ("frontend", "SiteBucketName"),
-    ("frontend", "DistributionId"),
-)
+STACK_ORDER = ("data", "backend", "frontend")
+# What publishing itself needs from the frontend stack.
+SITE_BUCKET = SharedValue("frontend", "SiteBucketName")
+DISTRIBUTION = SharedValue("frontend", "DistributionId")
 
 # Python's built-in table (never the machine's /etc/mime.types, so every machine agrees),
 # corrected where it predates the current registrations.
@@ -71,13 +70,13 @@ class SiteFile:
 class SyncPlan:
     """What a sync does: files to upload (pages last), keys to delete, files left alone."""
 
-    uploads: list[SiteFile]
+    puts: list[SiteFile]
     deletes: list[str]
     unchanged: int
 
     @property
     def changed(self) -> bool:
-        return bool(self.uploads or self.deletes)
+        return bool(self.puts or self.deletes)
 
 
 @dataclass(frozen=True)
@@ -87,30 +86,48 @@ class PublishResult:
     invalidation_id: str | None
 
 
-def read_published(ssm: Any, app: str, env: str) -> dict[str, str]:
-    """The stacks' values by name; a missing one is an error naming the stack to deploy."""
-    paths = {ssm_path(app, env, stack, name): (stack, name) for stack, name in PUBLISHED}
-    with aws_errors(f"reading the {env} stacks' SSM parameters"):
-        response = ssm.get_parameters(Names=list(paths))
-    found = {item["Name"]: item["Value"] for item in response.get("Parameters", [])}
-    for path, (stack, _name) in paths.items():
+def needed_values(site: Site) -> list[SharedValue]:
+    """The shared values to read, in deploy order: the first one missing names the stack."""
+    wanted = [value for value in site.config.values() if isinstance(value, SharedValue)]
+    wanted += [SITE_BUCKET, DISTRIBUTION]
+    unique = list(dict.fromkeys(wanted))
+    return sorted(unique, key=lambda value: STACK_ORDER.index(value.stack))
+
+
+def read_shared(ssm: Any, app: str, env: str, values: list[SharedValue]) -> dict[SharedValue, str]:
+    """The stacks' shared values; a missing one is an error naming the stack to deploy."""
+    paths = {ssm_path(app, env, value.stack, value.name): value for value in values}
+    found: dict[str, str] = {}
+    names = list(paths)
+    for start in range(0, len(names), GET_PARAMETERS_BATCH):
+        with aws_errors(f"reading the {env} stacks' SSM parameters"):
+            response = ssm.get_parameters(Names=names[start : start + GET_PARAMETERS_BATCH])
+        found |= {item["Name"]: item["Value"] for item in response.get("Parameters", [])}
+    for path, value in paths.items():
         if path not in found:
             raise InfraError(
-                f"SSM parameter {path} not found: deploy the {env} {stack} stack first"
+                f"SSM parameter {path} not found: deploy the {env} {value.stack} stack first"
             )
-    return {name: found[path] for path, (_stack, name) in paths.items()}
+    return {value: found[path] for path, value in paths.items()}
 
 
-def site_config(app: str, env: str, region: str, published: dict[str, str]) -> bytes:
-    """config.json: what the page needs to reach this environment's API and user pool."""
-    config = {
-        "app": app,
-        "environment": env,
-        "apiUrl": published["ApiUrl"],
-        "userPoolId": published["UserPoolId"],
-        "userPoolClientId": published["UserPoolClientId"],
-        "region": region,
-    }
+def site_config(
+    app: str,
+    env: str,
+    region: str,
+    site: Site,
+    shared: dict[SharedValue, str],
+    settings: dict[str, Any],
+) -> bytes:
+    """config.json: the app, the environment, the region and what the site declares."""
+    config: dict[str, Any] = {"app": app, "environment": env, "region": region}
+    for key, value in site.config.items():
+        if isinstance(value, SharedValue):
+            config[key] = shared[value]
+        elif isinstance(value, SettingValue):
+            config[key] = value.value(settings)  # as JSON: a number stays a number
+        else:
+            config[key] = value
     return (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
 
 
@@ -165,11 +182,11 @@ def plan_sync(local: list[SiteFile], remote: dict[str, str]) -> SyncPlan:
 
     Pages go up last, so a visitor never gets a page naming a file not there yet.
     """
-    uploads = [item for item in local if remote.get(item.key) != item.md5]
-    uploads.sort(key=lambda item: (item.key.endswith(".html"), item.key))
+    puts = [item for item in local if remote.get(item.key) != item.md5]
+    puts.sort(key=lambda item: (item.key.endswith(".html"), item.key))
     wanted = {item.key for item in local}
     deletes = sorted(key for key in remote if key not in wanted)
-    return SyncPlan(uploads, deletes, len(local) - len(uploads))
+    return SyncPlan(puts, deletes, len(local) - len(puts))
 
 
 def upload(s3: Any, bucket: str, item: SiteFile) -> str:
@@ -204,7 +221,7 @@ def invalidation_reference(plan: SyncPlan, versions: list[str]) -> str:
     The new object versions make a change back to earlier content a new reference.
     """
     digest = hashlib.sha256()
-    for item, version in zip(plan.uploads, versions, strict=True):
+    for item, version in zip(plan.puts, versions, strict=True):
         digest.update(f"put {item.key} {item.md5} {version}\n".encode())
     for key in plan.deletes:
         digest.update(f"delete {key}\n".encode())
@@ -231,6 +248,8 @@ def publish_site(
     app: str,
     env: str,
     region: str,
+    site: Site,
+    settings: dict[str, Any],
     web: Path,
     echo: Callable[[str], None],
     force_invalidation: bool = False,
@@ -238,15 +257,16 @@ def publish_site(
     """Sync `web` plus config.json to the environment's site bucket; invalidate on change.
 
     `force_invalidation` invalidates even when nothing changed: the way to finish a run
-    whose uploads went through but whose invalidation failed.
+    whose files went up but whose invalidation failed.
     """
-    site = local_site(web)
-    published = read_published(ssm, app, env)
-    bucket = published["SiteBucketName"]
-    local = [*site, site_file(CONFIG_KEY, site_config(app, env, region, published))]
+    files = local_site(web)
+    shared = read_shared(ssm, app, env, needed_values(site))
+    bucket = shared[SITE_BUCKET]
+    config = site_config(app, env, region, site, shared, settings)
+    local = [*files, site_file(CONFIG_KEY, config)]
     plan = plan_sync(local, remote_etags(s3, bucket))
     versions = []
-    for item in plan.uploads:
+    for item in plan.puts:
         versions.append(upload(s3, bucket, item))
         echo(f"uploaded s3://{bucket}/{item.key}")
     delete(s3, bucket, plan.deletes)
@@ -258,7 +278,7 @@ def publish_site(
     if force_invalidation:
         reference += f"-forced-{uuid.uuid4().hex[:12]}"
     try:
-        invalidation = invalidate(cloudfront, published["DistributionId"], reference)
+        invalidation = invalidate(cloudfront, shared[DISTRIBUTION], reference)
     except InfraError as err:
         raise InfraError(
             f"{err}; the files are in place: run `python -m infra publish --env {env} "

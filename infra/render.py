@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import AppConfig
 from infra.constants import DEFAULT_TEMPLATES_OUT as DEFAULT_OUT
+from infra.constants import MAX_INLINE_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES
 from infra.errors import TemplateLimitError
 from infra.files import write_atomic
+from infra.layout import account_stacks, environment_stacks
 from infra.stack import Stack, StackContext
-from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS
+from infra.stacks import ENVIRONMENT_STACK_CLASSES
+from infra.stacks.base import BaseStack
+from infra.template_text import template_text
+from pipelines.stack import PipelineStack
 
 MAX_RESOURCES = 500
-MAX_TEMPLATE_BYTES = 1_048_576  # from S3
-MAX_INLINE_TEMPLATE_BYTES = 51_200  # passed as TemplateBody
+STACK_CLASSES: dict[str, type[Stack]] = {
+    BaseStack.name: BaseStack,
+    PipelineStack.name: PipelineStack,
+    **ENVIRONMENT_STACK_CLASSES,
+}
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,11 @@ class RenderedStack:
 
 
 def planned_stacks(config: AppConfig, environments: Iterable[str] = ()) -> list[Stack]:
-    """The stacks to render, in deploy order: each account's base (and pipeline), then each env's.
+    """The stacks to render, in deploy order: each account's (base, pipeline), then each env's.
 
-    An account stack may depend on the config (the pipeline only where `[pipeline]`
-    puts it): `wanted()` decides.
+    Which stacks there are comes from `infra.layout`. Every stack of one render sees the
+    others as `peers`, so the pipeline reads the environments' templates without building
+    them twice.
     """
     names = list(dict.fromkeys(environments)) or list(config.environments)
     selected = [config.environment(name) for name in names]
@@ -49,25 +57,21 @@ def planned_stacks(config: AppConfig, environments: Iterable[str] = ()) -> list[
         if not environments
         else list({env.account.name: env.account for env in selected}.values())
     )
-    account_contexts = [StackContext(config, account) for account in accounts]
-    stacks: list[Stack] = [
-        stack_class(context)
-        for context in account_contexts
-        for stack_class in ACCOUNT_STACKS
-        if stack_class.wanted(context)
-    ]
-    stacks += [
-        stack_class(StackContext(config, env.account, env))
-        for env in selected
-        for stack_class in ENVIRONMENT_STACKS
-    ]
+    peers: dict[tuple[str, str], Stack] = {}
+    stacks: list[Stack] = []
+    for account in accounts:
+        context = StackContext(config, account, peers=peers)
+        stacks += [STACK_CLASSES[kind.name](context) for kind in account_stacks(config, account)]
+    for env in selected:
+        context = StackContext(config, env.account, env, peers=peers)
+        stacks += [STACK_CLASSES[kind.name](context) for kind in environment_stacks(config)]
+    peers.update({(stack.scope, stack.name): stack for stack in stacks})
     return stacks
 
 
 def template_json(stack: Stack) -> str:
     """The template as text: sorted keys, fixed indent, one trailing newline."""
-    body = stack.build().to_dict()
-    return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return template_text(stack.build().to_dict()) + "\n"
 
 
 def check_limits(stack: Stack, text: str) -> tuple[int, int]:

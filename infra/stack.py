@@ -8,21 +8,26 @@ resource is declared in exactly one place and referenced as a Python attribute.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
 from troposphere import AWSObject, Output, Parameter, Tags, Template
 from troposphere.ssm import Parameter as SsmParameter
 
+from infra.app import App
+from infra.app.references import SharedValue
 from infra.config import Account, AppConfig, Environment
-from infra.errors import InfraError, TemplateLimitError
+from infra.constants import RETAIN
+from infra.errors import DeclarationError, InfraError, TemplateLimitError
 from infra.naming import physical_name, ssm_path
 
 T = TypeVar("T")
 
-RETAIN = "Retain"
+# troposphere's ValueErrors that are the template's limits or a clash of logical IDs:
+# the user's to fix. Any other ValueError is a bug and keeps its traceback.
+LIMIT_ERRORS = ("Maximum number", "Maximum outputs", "Maximum parameters", "Maximum mappings")
+DUPLICATE_ID = "duplicate key"
 
 
 class resource(cached_property):
@@ -43,11 +48,16 @@ class resource(cached_property):
 
 @dataclass(frozen=True)
 class StackContext:
-    """Everything a stack may depend on: the app, the account and (per-env stacks) the env."""
+    """Everything a stack may depend on: the app, the account and (per-env stacks) the env.
+
+    `peers` are the other stacks of the same render, by (scope, kind), so a stack that
+    reads another's template (the pipeline's deploy roles) need not build it again.
+    """
 
     app: AppConfig
     account: Account
     environment: Environment | None = None
+    peers: dict[tuple[str, str], Stack] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def scope(self) -> str:
@@ -93,17 +103,22 @@ class Stack:
         self.context = context
         self.app = context.app.name
         self.scope = context.scope
+        self._built = False
 
-    @classmethod
-    def wanted(cls, context: StackContext) -> bool:
-        """Whether the config asks for this stack in `context`; most stacks always are."""
-        return True
+    @property
+    def declaration(self) -> App:
+        """The app's declaration (its app.py)."""
+        return self.context.app.declaration
 
     @cached_property
     def template(self) -> Template:
-        template = Template(Description=f"{self.app} {self.scope} {self.name}: {self.description}")
+        template = Template(Description=f"{self.app} {self.scope} {self.name}: {self.summary()}")
         template.set_version("2010-09-09")
         return template
+
+    def summary(self) -> str:
+        """What the stack holds, for its template's Description."""
+        return self.description
 
     @property
     def environment(self) -> Environment:
@@ -126,27 +141,47 @@ class Stack:
         return {"app": self.app, "env": self.scope, "stack": self.name}
 
     def build(self) -> Template:
-        """Add every declared resource, then tag them all.
+        """Add every declared resource and the app's own extras, then tag them all (once).
 
         troposphere refuses a duplicate logical ID or a template over CloudFormation's
         counts (500 resources, 200 parameters or outputs) with a ValueError; say which
-        stack, in one line.
+        stack, in one line. Any other ValueError is a bug, and keeps its traceback.
         """
+        if self._built:
+            return self.template
         try:
-            for name, member in inspect.getmembers(type(self)):
-                if isinstance(member, resource):
-                    getattr(self, name)
+            for name in resource_names(type(self)):
+                getattr(self, name)
+            self.add_extra_resources()
         except ValueError as err:
-            if str(err).startswith("Maximum number"):
+            text = str(err)
+            if text.startswith(LIMIT_ERRORS):
                 raise TemplateLimitError(
                     f"{self.stack_name}: {err} (CloudFormation's limit). Split the stack."
                 ) from None
-            raise InfraError(f"{self.stack_name}: {err}") from None
+            if text.startswith(DUPLICATE_ID):
+                raise DeclarationError(
+                    f"{self.stack_name}: two resources want the logical ID {text.split(chr(34))[1]}"
+                ) from None
+            raise
         tag_resources(self.template, self.tags)
+        self._built = True
         return self.template
 
-    def publish(self, name: str, value: Any, description: str) -> None:
-        """Publish an outward value: an SSM parameter for stacks, an Output for people."""
+    def add_extra_resources(self) -> None:
+        """The escape hatch: resources the app writes itself for this stack (literal IDs)."""
+        extra = self.declaration.extra_resources.get(self.name)
+        if extra is None:
+            return
+        for item in extra(self):
+            if not isinstance(item, AWSObject):
+                raise DeclarationError(
+                    f"extra_resources[{self.name!r}] returned {item!r}, not a troposphere resource"
+                )
+            self.template.add_resource(item)
+
+    def share(self, name: str, value: Any, description: str) -> None:
+        """Share a value with later stacks (an SSM parameter) and with people (an Output)."""
         self.template.add_resource(
             SsmParameter(
                 f"{name}Parameter",
@@ -158,10 +193,14 @@ class Stack:
         )
         self.template.add_output(Output(name, Value=value, Description=description))
 
-    def consume(self, stack: str, name: str, description: str) -> Parameter:
-        """Read another stack's published value through an SSM-typed template parameter.
+    def read(self, value: SharedValue) -> Parameter:
+        """A value an earlier stack of this environment shares (see `consume`)."""
+        return self.consume(value.stack, value.name, f"{value.name} of the {value.stack} stack")
 
-        The base stack publishes under its account's name; the others under the env's.
+    def consume(self, stack: str, name: str, description: str) -> Parameter:
+        """Read another stack's shared value through an SSM-typed template parameter.
+
+        The base stack shares under its account's name; the others under the env's.
         """
         scope = self.context.account.name if stack == "base" else self.scope
         logical_id = f"{stack[:1].upper()}{stack[1:]}{name}"
@@ -175,6 +214,21 @@ class Stack:
                 Description=description,
             )
         )
+
+
+def resource_names(cls: type) -> list[str]:
+    """Every `@resource` of the class and its bases, by name, sorted (as `dir` sorts them).
+
+    A plain walk of the class dictionaries: `inspect.getmembers` would cost more to
+    import than building a stack.
+    """
+    names = {
+        name
+        for klass in cls.__mro__
+        for name, member in vars(klass).items()
+        if isinstance(member, resource)
+    }
+    return sorted(names)
 
 
 def tag_resources(template: Template, tags: dict[str, str]) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import AppConfig, Environment
-from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.errors import InfraError, UsageError
+from infra.layout import StackKind, account_stacks, environment_stacks, stack_kind
 from infra.naming import physical_name
+from infra.shown import one_line
 
 SSM_TYPE = "AWS::SSM::Parameter::Value<String>"
-ACCOUNT_STACK_NAMES = ("base", "pipeline")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class StackTarget:
     template_path: Path
     configuration_path: Path | None = None
     account_id: str | None = field(default=None, compare=False)
+    carries_code: bool = field(default=False, compare=False)  # deploy puts the zips first
 
     @property
     def stack_name(self) -> str:
@@ -87,57 +88,40 @@ class StackTarget:
             names.append(physical_name(self.app, scope, stack, limit=128))
         return tuple(dict.fromkeys(names))
 
-    @property
-    def retained(self) -> tuple[str, ...]:
-        """Logical IDs CloudFormation keeps when the stack goes (Retain or Snapshot)."""
-        return tuple(
-            logical_id
-            for logical_id, resource in sorted(self.template.get("Resources", {}).items())
-            if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")
-        )
-
 
 def environment_targets(
     config: AppConfig, environment: Environment, kinds: Iterable[str], templates: Path
 ) -> list[StackTarget]:
     """The environment's stacks (and its account's, for `base`/`pipeline`) in dependency order."""
-    chosen = check_stack_names(config, environment, kinds)
     targets = []
-    for kind in chosen:
-        account_level = kind in ACCOUNT_STACK_NAMES
-        scope = environment.account.name if account_level else environment.name
-        configuration = None if account_level else templates / scope / f"{kind}.config.json"
+    for kind in check_stack_names(config, environment, kinds):
+        scope = environment.account.name if kind.per_account else environment.name
+        configuration = None if kind.per_account else templates / scope / f"{kind.name}.config.json"
         targets.append(
             StackTarget(
                 app=config.name,
                 scope=scope,
-                kind=kind,
-                region=environment.account.region if account_level else environment.region,
-                template_path=templates / scope / f"{kind}.json",
+                kind=kind.name,
+                region=environment.account.region if kind.per_account else environment.region,
+                template_path=templates / scope / f"{kind.name}.json",
                 configuration_path=configuration,
                 account_id=environment.account.account_id,
+                carries_code=kind.carries_code,
             )
         )
     return dependency_order(targets)
 
 
 def check_stack_names(
-    config: AppConfig, environment: Environment, kinds: Iterable[str]
-) -> list[str]:
-    """The stack names asked for, once each; refuses one this environment does not have."""
-    known = (*ACCOUNT_STACK_NAMES, *ENVIRONMENT_STACK_NAMES)
-    chosen = list(dict.fromkeys(kinds))
-    for kind in chosen:
-        if kind not in known:
-            raise UsageError(f"unknown stack {kind!r}: choose from {', '.join(known)}")
-    if "pipeline" in chosen and (
-        config.pipeline is None or config.pipeline.account != environment.account.name
-    ):
-        raise UsageError(
-            f"no pipeline stack for account {environment.account.name}: "
-            "add a [pipeline] section to infra.toml"
-        )
-    return chosen
+    config: AppConfig, environment: Environment, names: Iterable[str]
+) -> list[StackKind]:
+    """The stacks asked for, once each; refuses one this app or environment does not have."""
+    return [stack_kind(config, environment.account, name) for name in dict.fromkeys(names)]
+
+
+def all_stacks(config: AppConfig, environment: Environment) -> list[StackKind]:
+    """Every stack the environment and its account have, in deploy order."""
+    return [*account_stacks(config, environment.account), *environment_stacks(config)]
 
 
 def dependency_order(targets: list[StackTarget]) -> list[StackTarget]:
@@ -167,7 +151,7 @@ def choose_environment(config: AppConfig, names: tuple[str, ...]) -> Environment
     """The one environment a deploying command works on: given, or the only one there is."""
     chosen = list(dict.fromkeys(names))
     if len(chosen) > 1:
-        raise UsageError(f"one environment at a time, got: {', '.join(chosen)}")
+        raise UsageError(f"one environment at a time, got: {', '.join(map(one_line, chosen))}")
     if chosen:
         return config.environment(chosen[0])
     if len(config.environments) == 1:

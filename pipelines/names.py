@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from troposphere import Sub
 
 from infra.blocks.policy import arn
-from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.naming import (
     codebuild_log_group,
     physical_name,
@@ -25,7 +24,6 @@ from infra.naming import (
 # The CodeBuild projects: the build (tests, render, package), the shared check project
 # (plan and gate) and the publisher of the web app's files.
 BUILD, CHECK, PUBLISH = "build", "check", "publish"
-PROJECTS = (BUILD, CHECK, PUBLISH)
 # The roles that are not a project's: the pipeline's own, EventBridge's, and the one
 # CloudFormation uses to update this stack.
 PIPELINE_ROLE, SOURCE_ROLE, SELF_UPDATE_ROLE = "codepipeline", "source", "cfn"
@@ -33,11 +31,13 @@ PIPELINE_ROLE, SOURCE_ROLE, SELF_UPDATE_ROLE = "codepipeline", "source", "cfn"
 
 @dataclass(frozen=True)
 class PipelineNames:
-    """Names for one account's pipeline; `environments` are those it deploys, in order."""
+    """Names for one account's pipeline: the environments it deploys and their stacks, in order."""
 
     app: str
     account: str
     environments: tuple[str, ...]
+    stacks: tuple[str, ...]  # each environment's stacks, in deploy order
+    projects: tuple[str, ...] = (BUILD, CHECK, PUBLISH)  # publish only for an app with a site
 
     # -- the pipeline and what it creates --------------------------------------------------
 
@@ -83,7 +83,7 @@ class PipelineNames:
 
     def env_stacks(self, env: str) -> tuple[str, ...]:
         """The environment's stacks in deploy order."""
-        return tuple(self.stack(env, name) for name in ENVIRONMENT_STACK_NAMES)
+        return tuple(self.stack(env, name) for name in self.stacks)
 
     def cfn_role(self, env: str) -> str:
         """The role CloudFormation uses for one environment's stacks: `<app>-<env>-cfn`."""

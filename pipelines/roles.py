@@ -19,6 +19,7 @@ from awacs import kms as kms_actions
 from awacs import logs as logs_actions
 from awacs import s3 as s3_actions
 from awacs import sns as sns_actions
+from awacs import sqs as sqs_actions
 from awacs import ssm as ssm_actions
 from awacs.aws import Action, Allow, Condition, Statement, StringEquals
 from troposphere import Sub
@@ -26,7 +27,7 @@ from troposphere.iam import Policy, Role
 
 from infra.blocks.policy import allow, arn, document, service_principal
 from infra.config import Pipeline
-from pipelines.names import BUILD, CHECK, PROJECTS, PUBLISH, SELF_UPDATE_ROLE, PipelineNames
+from pipelines.names import BUILD, CHECK, PUBLISH, SELF_UPDATE_ROLE, PipelineNames
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def pipeline_statements(
         allow(
             "RunOwnBuilds",
             [codebuild.StartBuild, codebuild.BatchGetBuilds, codebuild.StopBuild],
-            [names.project_arn(purpose) for purpose in PROJECTS],
+            [names.project_arn(purpose) for purpose in names.projects],
         ),
         allow(
             "ChangeSetsOnOwnStacks",
@@ -266,9 +267,16 @@ def check_statements(
                 cfn.DescribeStacks,
                 cfn.DescribeStackEvents,
                 cfn.GetTemplate,
+                cfn.DescribeStackResources,
                 cfn.DeleteStack,
             ],
             stacks,
+        ),
+        # The gate asks SQS whether a queue it would replace holds messages or is a DLQ.
+        allow(
+            "InspectEnvironmentQueues",
+            [sqs_actions.GetQueueAttributes, sqs_actions.ListDeadLetterSourceQueues],
+            [arn("sqs", f"{names.app}-{env}-*") for env in names.environments],
         ),
         allow(
             "LargeTemplates",

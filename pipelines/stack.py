@@ -42,6 +42,7 @@ from troposphere.codepipeline import (
     Pipeline,
     PipelineTriggerDeclaration,
     Stages,
+    VariableDeclaration,
 )
 from troposphere.codestarnotifications import NotificationRule
 from troposphere.codestarnotifications import Target as NotificationTarget
@@ -54,10 +55,12 @@ from troposphere.sns import Subscription, Topic, TopicPolicy
 from infra.blocks.policy import arn, deny_insecure_transport, document, service_principal
 from infra.config import Pipeline as PipelineConfig
 from infra.errors import InfraError
+from infra.gate.allowances import NONE as NO_ALLOWANCE
+from infra.layout import environment_stacks
 from infra.naming import pascal
 from infra.stack import Stack, StackContext, delete_with_stack, resource, retain, skip_checks
 from pipelines import buildspecs, stages
-from pipelines.cfn_roles import environment_statements, self_update_statements
+from pipelines.cfn_roles import self_update_statements
 from pipelines.names import (
     BUILD,
     CHECK,
@@ -67,6 +70,7 @@ from pipelines.names import (
     SOURCE_ROLE,
     PipelineNames,
 )
+from pipelines.resource_permissions import environment_statements
 from pipelines.roles import (
     ArtifactStore,
     build_statements,
@@ -96,16 +100,6 @@ class PipelineStack(Stack):
     name = "pipeline"
     description = "CodePipeline and CodeBuild: build, self-update, plan, approve, deploy"
 
-    @classmethod
-    def wanted(cls, context: StackContext) -> bool:
-        """Only where `[pipeline]` asks for it: in its account, once."""
-        pipeline = context.app.pipeline
-        return (
-            context.environment is None
-            and pipeline is not None
-            and pipeline.account == context.account.name
-        )
-
     @property
     def pipeline_config(self) -> PipelineConfig:
         pipeline = self.context.app.pipeline
@@ -121,7 +115,35 @@ class PipelineStack(Stack):
             for env in self.context.app.environments.values()
             if env.account.name == self.context.account.name
         )
-        return PipelineNames(self.app, self.scope, environments)
+        stacks = tuple(kind.name for kind in environment_stacks(self.context.app))
+        projects = (BUILD, CHECK, PUBLISH) if self.has_site else (BUILD, CHECK)
+        return PipelineNames(self.app, self.scope, environments, stacks, projects)
+
+    @property
+    def has_site(self) -> bool:
+        return self.declaration.site is not None
+
+    def environment_stacks(self, env: str) -> list[Stack]:
+        """The environment's stacks of this render (built here when rendered alone)."""
+        from infra.stacks import ENVIRONMENT_STACK_CLASSES
+
+        environment = self.context.app.environments[env]
+        stacks = []
+        for kind in self.names.stacks:
+            stack = self.context.peers.get((env, kind))
+            if stack is None:
+                context = StackContext(self.context.app, environment.account, environment)
+                stack = ENVIRONMENT_STACK_CLASSES[kind](context)
+            stacks.append(stack)
+        return stacks
+
+    def resource_types(self, env: str) -> set[str]:
+        """Every resource type the environment's templates use: what its deploy role manages."""
+        return {
+            item.resource_type
+            for stack in self.environment_stacks(env)
+            for item in stack.build().resources.values()
+        }
 
     @property
     def log_retention_days(self) -> int:
@@ -158,7 +180,7 @@ class PipelineStack(Stack):
                 RepositoryDescription=f"{self.app}: pushes to {pipeline.branch} deploy",
             )
         )
-        self.publish(
+        self.share(
             "RepositoryCloneUrlHttp",
             GetAtt(repository, "CloneUrlHttp"),
             "git remote for the pipeline's repository (HTTPS)",
@@ -241,7 +263,7 @@ class PipelineStack(Stack):
         email = self.pipeline_config.notification_email
         if email:
             topic.Subscription = [Subscription(Endpoint=email, Protocol="email")]
-        self.publish("NotificationTopicArn", Ref(topic), "Where the pipeline's news goes")
+        self.share("NotificationTopicArn", Ref(topic), "Where the pipeline's news goes")
         return topic
 
     @resource
@@ -299,8 +321,8 @@ class PipelineStack(Stack):
         return self.log_group("CheckLogGroup", CHECK)
 
     @resource
-    def publish_log_group(self) -> LogGroup:
-        return self.log_group("PublishLogGroup", PUBLISH)
+    def publish_log_group(self) -> tuple[LogGroup, ...]:
+        return (self.log_group("PublishLogGroup", PUBLISH),) if self.has_site else ()
 
     @resource
     def test_report_group(self) -> ReportGroup:
@@ -376,7 +398,7 @@ class PipelineStack(Stack):
 
     @resource
     def build_project(self) -> Project:
-        """Runs the repository's buildspec.yml: tests, render, package (uploads the zips)."""
+        """Runs the repository's buildspec.yml: tests, render, package (puts the zips in S3)."""
         return self.project(
             "BuildProject",
             BUILD,
@@ -406,21 +428,26 @@ class PipelineStack(Stack):
         )
 
     @resource
-    def publish_role(self) -> Role:
-        statements = publish_statements(
-            self.names, self.store, GetAtt(self.publish_log_group, "Arn")
-        )
-        return service_role("PublishRole", self.names.role(PUBLISH), "codebuild", statements)
+    def publish_role(self) -> tuple[Role, ...]:
+        if not self.has_site:
+            return ()
+        (log_group,) = self.publish_log_group
+        statements = publish_statements(self.names, self.store, GetAtt(log_group, "Arn"))
+        return (service_role("PublishRole", self.names.role(PUBLISH), "codebuild", statements),)
 
     @resource
-    def publish_project(self) -> Project:
-        """`infra publish`: the web app's files to the env's site bucket, then invalidate."""
-        return self.project(
-            "PublishProject",
-            PUBLISH,
-            self.publish_role,
-            self.publish_log_group,
-            buildspecs.publish_buildspec(),
+    def publish_project(self) -> tuple[Project, ...]:
+        """`infra publish`: the site's files to the env's site bucket, then invalidate."""
+        if not self.has_site:
+            return ()
+        return (
+            self.project(
+                "PublishProject",
+                PUBLISH,
+                self.publish_role[0],
+                self.publish_log_group[0],
+                buildspecs.publish_buildspec(),
+            ),
         )
 
     # -- deploy roles ----------------------------------------------------------------------
@@ -433,7 +460,13 @@ class PipelineStack(Stack):
                 f"{pascal(env)}DeployRole",
                 self.names.cfn_role(env),
                 "cloudformation",
-                environment_statements(self.names, env, self.store),
+                environment_statements(
+                    self.names,
+                    env,
+                    self.store,
+                    self.resource_types(env),
+                    f"{self.stack_name}: the {env} stacks",
+                ),
             )
             for env in self.names.environments
         )
@@ -490,7 +523,11 @@ class PipelineStack(Stack):
                     execution_url,
                 ),
                 stages.deploy_stage(
-                    names, env, Ref(self.check_project), Ref(self.publish_project), role_arn
+                    names,
+                    env,
+                    Ref(self.check_project),
+                    Ref(self.publish_project[0]) if self.has_site else None,
+                    role_arn,
                 ),
             ]
         return result
@@ -511,12 +548,19 @@ class PipelineStack(Stack):
                 EncryptionKey=EncryptionKey(Id=Ref(self.artifact_key_arn), Type="KMS"),
             ),
             Stages=self.stages(),
+            Variables=[
+                VariableDeclaration(
+                    Name=stages.GATE_ALLOW_VARIABLE,
+                    DefaultValue=NO_ALLOWANCE,
+                    Description="STACK:LOGICAL_ID:KIND ... the gate lets through in this run",
+                )
+            ],
         )
         triggers = self.triggers()
         if triggers:
             pipeline.Triggers = triggers
-        self.publish("PipelineName", Ref(pipeline), "The pipeline that deploys on every push")
-        self.publish(
+        self.share("PipelineName", Ref(pipeline), "The pipeline that deploys on every push")
+        self.share(
             "PipelineUrl",
             Sub(f"{CONSOLE}/${{Pipeline}}/view?region=${{AWS::Region}}", Pipeline=Ref(pipeline)),
             "The pipeline in the AWS console",

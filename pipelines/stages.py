@@ -26,7 +26,7 @@ from troposphere.codepipeline import (
 from troposphere.codepipeline import Condition as StageCondition
 
 from infra.config import Pipeline
-from infra.constants import DEFAULT_TEMPLATES_OUT, ENVIRONMENT_STACK_NAMES
+from infra.constants import DEFAULT_TEMPLATES_OUT
 from infra.naming import pascal
 from pipelines.names import PipelineNames
 
@@ -37,6 +37,10 @@ SOURCE_ACTION = "Source"
 CHANGE_SET_SUFFIX = "pipeline"
 # CAPABILITY_IAM for the function roles, _NAMED_IAM because they are named.
 CAPABILITIES = "CAPABILITY_IAM,CAPABILITY_NAMED_IAM"
+# A pipeline variable a person sets for one run to let named gate findings through
+# (`infra gate --allow`); CodePipeline variables cannot be empty, so "none" means none.
+GATE_ALLOW_VARIABLE = "GateAllow"
+GATE_ALLOW = f"#{{variables.{GATE_ALLOW_VARIABLE}}}"
 
 
 def action_type(category: str, provider: str) -> ActionTypeId:
@@ -194,7 +198,7 @@ def plan_stage(env: str, check_project: Any, cfn_role_arn: Any) -> Stages:
         "Plan",
         check_project,
         1,
-        {"CHECK": "plan", "ENV": env, "CFN_ROLE_ARN": cfn_role_arn},
+        {"CHECK": "plan", "ENV": env, "CFN_ROLE_ARN": cfn_role_arn, "INFRA_GATE_ALLOW": GATE_ALLOW},
         Namespace=plan_namespace(env),
     )
     return Stages(Name=f"Plan-{env}", Actions=[action])
@@ -236,15 +240,19 @@ def approval_stage(app: str, env: str, always: bool, topic_arn: Any, execution_u
 
 
 def deploy_actions(
-    names: PipelineNames, env: str, check_project: Any, publish_project: Any, cfn_role_arn: Any
+    names: PipelineNames,
+    env: str,
+    check_project: Any,
+    publish_project: Any | None,
+    cfn_role_arn: Any,
 ) -> Iterator[Actions]:
-    """Per stack in deploy order: change set, gate, execute; then publish the web app.
+    """Per stack in deploy order: change set, gate, execute; then publish the site, if any.
 
     Run orders rise strictly, so a stack's change set is made only after the stack
-    before it has been deployed (its published values are what this one reads).
+    before it has been deployed (its shared values are what this one reads).
     """
     run_order = 1
-    for stack in ENVIRONMENT_STACK_NAMES:
+    for stack in names.stacks:
         stack_name = names.stack(env, stack)
         create, execute = change_set_pair(
             stack,
@@ -263,16 +271,22 @@ def deploy_actions(
                 "CHECK": "gate",
                 "STACK": stack_name,
                 "CHANGE_SET": create.Configuration["ChangeSetName"],
+                "INFRA_GATE_ALLOW": GATE_ALLOW,
             },
         )
         execute.RunOrder = run_order + 2
         yield from (create, gate, execute)
         run_order += 3
-    yield codebuild_action("Publish", publish_project, run_order, {"ENV": env})
+    if publish_project is not None:
+        yield codebuild_action("Publish", publish_project, run_order, {"ENV": env})
 
 
 def deploy_stage(
-    names: PipelineNames, env: str, check_project: Any, publish_project: Any, cfn_role_arn: Any
+    names: PipelineNames,
+    env: str,
+    check_project: Any,
+    publish_project: Any | None,
+    cfn_role_arn: Any,
 ) -> Stages:
     actions = list(deploy_actions(names, env, check_project, publish_project, cfn_role_arn))
     return Stages(Name=f"Deploy-{env}", Actions=actions)

@@ -1,4 +1,4 @@
-"""The role + log group + function a `FunctionSpec` becomes."""
+"""The role + log group + function a declared `Function` becomes."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from awacs import logs as logs_actions
 from awacs import xray as xray_actions
 from awacs.aws import Action, Allow, Condition, Statement, StringEquals
 from troposphere import GetAtt, Sub
-from troposphere.awslambda import Code, Environment, Function, TracingConfig
+from troposphere.awslambda import Code, Environment, TracingConfig
+from troposphere.awslambda import Function as LambdaFunction
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
+from infra.app import Function
 from infra.blocks.policy import allow, document, service_principal
 from infra.config import LambdaDefaults
-from infra.function_spec import FunctionSpec
 from infra.stack import delete_with_stack, skip_checks
 
 # checkov rules that do not fit a serverless function, each with the reason.
@@ -34,10 +35,10 @@ FUNCTION_CHECK_SKIPS = {
 class BuiltFunction:
     """The resources one declaration became, for the stack to wire triggers to."""
 
-    spec: FunctionSpec
+    spec: Function
     role: Role
     log_group: LogGroup
-    function: Function
+    function: LambdaFunction
 
     @property
     def resources(self) -> tuple[Any, ...]:
@@ -63,7 +64,7 @@ def lambda_role(
 
 
 def build_function(
-    spec: FunctionSpec,
+    spec: Function,
     *,
     function_name: str,
     defaults: LambdaDefaults,
@@ -97,7 +98,7 @@ def build_function(
         *statements,
     ]
     role = lambda_role(f"{stem}Role", function_name, "least-privilege", own_statements)
-    function = Function(
+    function = LambdaFunction(
         f"{stem}Function",
         FunctionName=function_name,
         Description=spec.description,
@@ -116,6 +117,6 @@ def build_function(
     return BuiltFunction(spec=spec, role=role, log_group=log_group, function=function)
 
 
-def code_key_default(spec: FunctionSpec) -> str:
+def code_key_default(spec: Function) -> str:
     """Before packaging, a placeholder key that says where the real one comes from."""
     return f"lambdas/{spec.name}/unpackaged.zip"

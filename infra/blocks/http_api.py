@@ -1,4 +1,4 @@
-"""An HTTP API (API Gateway v2) with a JWT authorizer on every route and JSON access logs."""
+"""An HTTP API (API Gateway v2): JWT-checked or public routes, CORS, JSON access logs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from troposphere.apigatewayv2 import (
 )
 from troposphere.awslambda import Function, Permission
 
-from infra.naming import pascal
+from infra.naming import route_logical_id
 
 # One JSON object per request: what people search for when something goes wrong.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -40,15 +40,15 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
-def http_api(logical_id: str, name: str, origins: tuple[str, ...]) -> Api:
-    """The API, with CORS for the frontend's origins only."""
+def http_api(logical_id: str, name: str, origins: tuple[str, ...], methods: list[str]) -> Api:
+    """The API, with CORS for the frontend's origins only and the routes' methods."""
     return Api(
         logical_id,
         Name=name,
         ProtocolType="HTTP",
         CorsConfiguration=Cors(
             AllowOrigins=list(origins),
-            AllowMethods=["GET", "POST", "DELETE", "OPTIONS"],
+            AllowMethods=methods,
             AllowHeaders=["authorization", "content-type"],
             MaxAge=600,
         ),
@@ -85,17 +85,17 @@ def default_stage(logical_id: str, api: Api, log_group: Any, rate: int, burst: i
     )
 
 
-def route_logical_id(route_key: str) -> str:
-    """`GET /images/{id}` -> `GetImagesIdRoute`: stable for as long as the route exists."""
-    method, _, path = route_key.partition(" ")
-    words = [w.strip("{}") for w in path.split("/") if w]
-    return pascal(method.lower()) + "".join(pascal(w) for w in words) + "Route"
-
-
 def lambda_routes(
-    api: Api, authorizer: Authorizer, function: Function, stem: str, route_keys: tuple[str, ...]
+    api: Api,
+    authorizer: Authorizer | None,
+    function: Function,
+    stem: str,
+    route_keys: tuple[str, ...],
 ) -> list[Any]:
-    """An integration for the function, a JWT-protected route per key, and the invoke permission."""
+    """An integration for the function, a route per key, and the invoke permission.
+
+    With an `authorizer` every route checks its JWT first; without one they are public.
+    """
     integration = Integration(
         f"{stem}Integration",
         ApiId=Ref(api),
@@ -104,15 +104,13 @@ def lambda_routes(
         PayloadFormatVersion="2.0",
         TimeoutInMillis=29000,
     )
+    target = Sub("integrations/${Integration}", Integration=Ref(integration))
+    if authorizer is None:
+        auth: dict[str, Any] = {"AuthorizationType": "NONE"}
+    else:
+        auth = {"AuthorizationType": "JWT", "AuthorizerId": Ref(authorizer)}
     routes = [
-        Route(
-            route_logical_id(key),
-            ApiId=Ref(api),
-            RouteKey=key,
-            AuthorizationType="JWT",
-            AuthorizerId=Ref(authorizer),
-            Target=Sub("integrations/${Integration}", Integration=Ref(integration)),
-        )
+        Route(route_logical_id(key), ApiId=Ref(api), RouteKey=key, Target=target, **auth)
         for key in route_keys
     ]
     permission = Permission(

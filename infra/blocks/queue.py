@@ -54,19 +54,26 @@ def work_queue(
     return skip_checks(delete_with_stack(queue), {"CKV_AWS_27": SQS_MANAGED_SSE})
 
 
-def topic_may_send(logical_id: str, topic_arn: Any, queues: Sequence[Queue]) -> QueuePolicy:
-    """Only SNS, for this one topic, may put messages on these queues."""
+def service_may_send(
+    logical_id: str, service: str, source_arn: Any, queues: Sequence[Queue], sid: str
+) -> QueuePolicy:
+    """Only `service`, on behalf of the one resource `source_arn`, may send to these queues."""
     statement = Statement(
-        Sid="TopicDelivers",
+        Sid=sid,
         Effect=Allow,
-        Principal=service_principal("sns"),
+        Principal=service_principal(service),
         Action=[sqs_actions.SendMessage],
         Resource=[GetAtt(queue, "Arn") for queue in queues],
-        Condition=Condition(ArnEquals("aws:SourceArn", topic_arn)),
+        Condition=Condition(ArnEquals("aws:SourceArn", source_arn)),
     )
     return QueuePolicy(
         logical_id, Queues=[Ref(queue) for queue in queues], PolicyDocument=document(statement)
     )
+
+
+def topic_may_send(logical_id: str, topic_arn: Any, queues: Sequence[Queue]) -> QueuePolicy:
+    """Only SNS, for this one topic, may put messages on these queues."""
+    return service_may_send(logical_id, "sns", topic_arn, queues, "TopicDelivers")
 
 
 def subscription(

@@ -1,30 +1,17 @@
-"""The stacks, in deploy order: base (and pipeline) per account, then data, backend, frontend.
+"""The stack classes by kind; which of them an app has, and in what order, is `infra.layout`.
 
-The pipeline stack lives in `pipelines/`; it is an account stack rendered only in
-the account `[pipeline]` names (`PipelineStack.wanted`).
+The pipeline stack lives in `pipelines/` and is registered in `infra.render`.
 """
 
 from __future__ import annotations
 
-from infra.constants import ENVIRONMENT_STACK_NAMES
 from infra.stack import Stack
 from infra.stacks.backend import BackendStack
-from infra.stacks.base import BaseStack
 from infra.stacks.data import DataStack
 from infra.stacks.frontend import FrontendStack
-from pipelines.stack import PipelineStack
 
-ACCOUNT_STACKS: tuple[type[Stack], ...] = (BaseStack, PipelineStack)
-ENVIRONMENT_STACKS: tuple[type[Stack], ...] = (DataStack, BackendStack, FrontendStack)
-if tuple(s.name for s in ENVIRONMENT_STACKS) != ENVIRONMENT_STACK_NAMES:
-    raise RuntimeError("infra.constants.ENVIRONMENT_STACK_NAMES disagrees with the stacks")
-
-__all__ = [
-    "ACCOUNT_STACKS",
-    "ENVIRONMENT_STACKS",
-    "BackendStack",
-    "BaseStack",
-    "DataStack",
-    "FrontendStack",
-    "PipelineStack",
-]
+ENVIRONMENT_STACK_CLASSES: dict[str, type[Stack]] = {
+    DataStack.name: DataStack,
+    BackendStack.name: BackendStack,
+    FrontendStack.name: FrontendStack,
+}

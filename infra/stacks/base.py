@@ -6,6 +6,8 @@ One per account, deployed first. Its outward values are published under
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs import kms as kms_actions
 from awacs import s3 as s3_actions
 from awacs.aws import (
@@ -18,7 +20,6 @@ from awacs.aws import (
 )
 from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudtrail import Trail
-from troposphere.ec2 import FlowLog
 from troposphere.kms import Alias, Key
 from troposphere.s3 import Bucket, BucketPolicy, LifecycleRule
 
@@ -57,7 +58,7 @@ class BaseStack(Stack):
                 LifecycleRule(Id="ExpireAccessLogs", Status="Enabled", ExpirationInDays=365)
             ],
         )
-        self.publish("AccessLogsBucketName", Ref(bucket), "Target bucket for S3 access logs")
+        self.share("AccessLogsBucketName", Ref(bucket), "Target bucket for S3 access logs")
         return skip_checks(
             bucket,
             {
@@ -208,7 +209,7 @@ class BaseStack(Stack):
             S3BucketName=Ref(self.trail_bucket),
             DependsOn=[self.trail_bucket_policy.title],
         )
-        self.publish("TrailArn", self.trail_arn, "The account's CloudTrail trail")
+        self.share("TrailArn", self.trail_arn, "The account's CloudTrail trail")
         return skip_checks(
             trail,
             {
@@ -219,11 +220,17 @@ class BaseStack(Stack):
     # -- VPC flow logs -----------------------------------------------------------------------
 
     @resource
-    def flow_logs(self) -> tuple[FlowLog, ...]:
-        """All traffic of the configured VPC, to the trail bucket; none without a VPC."""
+    def flow_logs(self) -> tuple[Any, ...]:
+        """All traffic of the configured VPC, to the trail bucket; none without a VPC.
+
+        troposphere.ec2 takes longer to import than the whole base stack takes to build,
+        so it is imported only for an account that has flow logs.
+        """
         vpc_id = self.context.account.flow_logs_vpc_id
         if not vpc_id:
             return ()
+        from troposphere.ec2 import FlowLog
+
         return (
             FlowLog(
                 "VpcFlowLog",
@@ -264,7 +271,7 @@ class BaseStack(Stack):
         key = kms_key(
             "ArtifactKey", f"{self.app} pipeline artifacts and Lambda code", logs, notifications
         )
-        self.publish("ArtifactKeyArn", GetAtt(key, "Arn"), "KMS key of the artifact bucket")
+        self.share("ArtifactKeyArn", GetAtt(key, "Arn"), "KMS key of the artifact bucket")
         return key
 
     @resource
@@ -290,7 +297,7 @@ class BaseStack(Stack):
             access_logs=(Ref(self.access_logs_bucket), "artifacts/"),
             lifecycle=[pipeline_runs],
         )
-        self.publish("ArtifactBucketName", Ref(bucket), "Pipeline artifacts and Lambda zips")
+        self.share("ArtifactBucketName", Ref(bucket), "Pipeline artifacts and Lambda zips")
         return bucket
 
     @resource

@@ -7,6 +7,8 @@ adds security headers to every response.
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs import s3 as s3_actions
 from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub
@@ -31,6 +33,7 @@ from troposphere.cloudfront import (
 )
 from troposphere.s3 import Bucket, BucketPolicy
 
+from infra.app import HTTP_API_URL
 from infra.blocks.bucket import private_bucket, tls_only_policy
 from infra.blocks.policy import objects, service_principal
 from infra.stack import Stack, resource, skip_checks
@@ -49,7 +52,7 @@ class FrontendStack(Stack):
     def site_bucket(self) -> Bucket:
         logs = self.consume("base", "AccessLogsBucketName", "S3 access-log target bucket")
         bucket = private_bucket("SiteBucket", access_logs=(Ref(logs), f"{self.scope}/site/"))
-        self.publish("SiteBucketName", Ref(bucket), "Bucket the web app's files are synced to")
+        self.share("SiteBucketName", Ref(bucket), "Bucket the web app's files are synced to")
         return bucket
 
     @resource
@@ -82,20 +85,37 @@ class FrontendStack(Stack):
         return tls_only_policy("SiteBucketPolicy", self.site_bucket, read)
 
     def content_security_policy(self) -> Sub:
-        """The page may talk to its own API, Cognito and the env's upload and media buckets."""
-        api = self.consume("backend", "ApiUrl", "Base URL of the HTTP API")
-        uploads = self.consume("data", "UploadBucketName", "Upload bucket name")
-        media = self.consume("data", "MediaBucketName", "Media bucket name")
+        """The page may reach what the app declares: its API, Cognito and its browser buckets.
+
+        `connect-src` gets the HTTP API, the user pool's Cognito endpoint and every bucket
+        browsers upload to or read from; `img-src` the buckets browsers read from, and
+        `blob:` when browsers upload (a page previews the file it is about to send from an
+        object URL; only the page's own scripts can make one).
+        """
+        app = self.declaration
         s3 = "s3.${AWS::Region}.${AWS::URLSuffix}"
+        values: dict[str, Any] = {}
+        img_sources, connect = ["'self'", "data:"], ["'self'"]
+        if app.has_http_api:
+            values["Api"] = Ref(self.read(HTTP_API_URL))
+            connect.append("${Api}")
+        if app.user_pool is not None:
+            connect.append("https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}")
+        for bucket in app.buckets:
+            if not (bucket.browser_upload or bucket.browser_reads):
+                continue
+            values[bucket.logical_id] = Ref(self.read(bucket.bucket_name))
+            origin = f"https://${{{bucket.logical_id}}}.{s3}"
+            if bucket.browser_reads:
+                img_sources.append(origin)
+            if bucket.browser_upload and "blob:" not in img_sources:
+                img_sources.insert(2, "blob:")
+            connect.append(origin)
         return Sub(
             "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
             "base-uri 'self'; frame-ancestors 'none'; form-action 'self'; "
-            f"img-src 'self' data: https://${{Media}}.{s3}; "
-            f"connect-src 'self' ${{Api}} https://cognito-idp.${{AWS::Region}}.${{AWS::URLSuffix}} "
-            f"https://${{Uploads}}.{s3}",
-            Api=Ref(api),
-            Media=Ref(media),
-            Uploads=Ref(uploads),
+            f"img-src {' '.join(img_sources)}; connect-src {' '.join(connect)}",
+            **values,
         )
 
     @resource
@@ -175,8 +195,8 @@ class FrontendStack(Stack):
         if environment.domain_name:
             config.Aliases = [environment.domain_name]
         distribution = Distribution("Distribution", DistributionConfig=config)
-        self.publish("DistributionId", Ref(distribution), "CloudFront distribution id")
-        self.publish(
+        self.share("DistributionId", Ref(distribution), "CloudFront distribution id")
+        self.share(
             "SiteUrl",
             Sub("https://${Domain}", Domain=GetAtt(distribution, "DomainName")),
             "Where the web app is served",

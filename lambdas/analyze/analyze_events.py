@@ -9,19 +9,29 @@ The notification inside is read by the shared s3_notifications module.
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
-from s3_notifications import UPLOAD_KEY, MalformedMessage, UploadedObject, parse_s3_notification
+from s3_notifications import (
+    UPLOAD_KEY,
+    MalformedMessage,
+    OtherBucket,
+    UploadedObject,
+    parse_s3_notification,
+)
 
 __all__ = [
     "UPLOAD_KEY",
     "MalformedMessage",
+    "OtherBucket",
     "UploadedObject",
     "parse_s3_notification",
     "parse_sns_event",
 ]
 
 
-def parse_sns_event(event: SNSEvent) -> list[UploadedObject]:
-    """Created uploads named by every record of an SNS event; [] for S3's test event."""
+def parse_sns_event(event: SNSEvent, *, bucket: str | None) -> list[UploadedObject]:
+    """Created uploads named by every record of an SNS event; [] for S3's test event.
+
+    `bucket` is the function's own: a notification naming another raises OtherBucket.
+    """
     try:
         records = list(event.records)
         messages = [record.sns.message for record in records]
@@ -29,4 +39,6 @@ def parse_sns_event(event: SNSEvent) -> list[UploadedObject]:
         raise MalformedMessage(f"SNS event is missing a field: {exc}") from None
     if not messages:
         raise MalformedMessage("SNS event has no Records")
-    return [upload for message in messages for upload in parse_s3_notification(message)]
+    return [
+        upload for message in messages for upload in parse_s3_notification(message, bucket=bucket)
+    ]

@@ -63,12 +63,17 @@ class Settings:
     table_name: str
     max_labels: int
     min_confidence: float
+    # The bucket whose notifications this function acts on; any other's are refused.
+    upload_bucket: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        table_name = env.get("TABLE_NAME", "").strip()
-        if not table_name:
-            raise ConfigError("TABLE_NAME is not set: the stack must pass it to the function")
+        table_name, upload_bucket = (
+            env.get(n, "").strip() for n in ("TABLE_NAME", "UPLOAD_BUCKET")
+        )
+        for name, value in (("TABLE_NAME", table_name), ("UPLOAD_BUCKET", upload_bucket)):
+            if not value:
+                raise ConfigError(f"{name} is not set: the stack must pass it to the function")
         raw_max = env.get("MAX_LABELS", "").strip() or str(DEFAULT_MAX_LABELS)
         raw_min = env.get("MIN_CONFIDENCE", "").strip() or str(DEFAULT_MIN_CONFIDENCE)
         try:
@@ -83,7 +88,12 @@ class Settings:
             min_confidence = -1.0
         if not 0 <= min_confidence <= 100:
             raise ConfigError(f"MIN_CONFIDENCE must be a number 0..100, got {raw_min!r}")
-        return cls(table_name=table_name, max_labels=max_labels, min_confidence=min_confidence)
+        return cls(
+            table_name=table_name,
+            max_labels=max_labels,
+            min_confidence=min_confidence,
+            upload_bucket=upload_bucket,
+        )
 
 
 def _item_key(upload: UploadedObject) -> dict[str, str]:

@@ -47,8 +47,8 @@ def _table() -> Any:
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     """Label every upload the event names; returns one outcome per upload."""
     try:
-        uploads = analyze_events.parse_sns_event(event)
-    except analyze_events.MalformedMessage as exc:
+        uploads = analyze_events.parse_sns_event(event, bucket=_settings().upload_bucket)
+    except analyze_events.MalformedMessage as exc:  # another bucket's too: never analysed
         logger.error("Malformed SNS event; failing the invocation", extra={"reason": str(exc)})
         raise
     results = []

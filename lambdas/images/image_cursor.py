@@ -3,7 +3,8 @@
 A token is DynamoDB's LastEvaluatedKey for the ByCreated index, as URL-safe base64
 JSON. It is not secret, but it is checked before use: a token must name the
 caller's own partition and well-formed keys, so a forged or stale token is a 400,
-never a DynamoDB ValidationException (a 500) or a peek into another partition.
+never a DynamoDB ValidationException or a serializer's error (a 500), or a peek into
+another partition.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def decode(token: str, owner: str) -> dict[str, str]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError):  # bad base64, bad UTF-8, bad JSON
+    except (binascii.Error, ValueError, RecursionError):  # bad base64, UTF-8 or JSON; too deep
         raise InvalidCursor("'next' is not a valid page token") from None
     if not isinstance(key, dict) or set(key) != _KEYS:
         raise InvalidCursor("'next' is not a valid page token")
-    if not all(isinstance(v, str) for v in key.values()):
+    if not all(isinstance(v, str) and _encodable(v) for v in key.values()):
         raise InvalidCursor("'next' is not a valid page token")
     partition = f"USER#{owner}"
     sk = _SK.fullmatch(key["sk"])
@@ -56,3 +57,12 @@ def decode(token: str, owner: str) -> dict[str, str]:
     ):
         raise InvalidCursor("'next' is not a valid page token")
     return key
+
+
+def _encodable(text: str) -> bool:
+    """No unpaired surrogate (a JSON escape): DynamoDB's serializer would raise on one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

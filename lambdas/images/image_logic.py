@@ -75,7 +75,8 @@ def parse_limit(raw: str | None) -> int:
     """Page size from the query string: 1..100, 20 when absent."""
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
+    # ASCII digits only: str.isdecimal (and int) take any script's, '\u0661\u0660' among them.
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 

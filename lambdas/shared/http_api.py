@@ -47,6 +47,45 @@ def resolver(
     return app
 
 
+def json_body(app: APIGatewayHttpResolver, bad_request: type[Exception]) -> object:
+    """The request's JSON body (None without one), or `bad_request` saying what is wrong.
+
+    Beyond malformed JSON that is a body nested deeper than the JSON decoder recurses,
+    and text with an unpaired surrogate: a valid JSON escape (`"\\ud800"`) that no UTF-8
+    encoder takes, so it would fail later, in DynamoDB's serializer, as a 500.
+    """
+    try:
+        body = app.current_event.json_body
+    except RecursionError:
+        raise bad_request("body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError and bad base64 are ValueErrors
+        raise bad_request("body must be valid JSON") from None
+    if not is_unicode_text(body):
+        raise bad_request("body must be valid UTF-8 text")
+    return body
+
+
+def is_unicode_text(value: object) -> bool:
+    """Every string in a parsed JSON value (keys too) is encodable: no unpaired surrogates.
+
+    Walked with a stack: the value may be as deep as the decoder allowed.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
 def jwt_sub(app: APIGatewayHttpResolver) -> object:
     """The `sub` claim the JWT authorizer verified, unchecked (None when absent)."""
     return app.current_event.request_context.authorizer.jwt_claim.get("sub")

@@ -50,8 +50,8 @@ def _table() -> Any:
 def record_handler(record: SQSRecord) -> None:
     """Process every upload named in one SQS message; raising fails just this record."""
     try:
-        uploads = thumbnail_events.parse_sqs_body(record.body)
-    except thumbnail_events.MalformedMessage as exc:
+        uploads = thumbnail_events.parse_sqs_body(record.body, bucket=_settings().upload_bucket)
+    except thumbnail_events.MalformedMessage as exc:  # another bucket's too: never processed
         logger.error(
             "Malformed message; failing it so it reaches the dead-letter queue",
             extra={"message_id": record.message_id, "reason": str(exc)},

@@ -12,6 +12,7 @@ from __future__ import annotations
 from s3_notifications import (
     UPLOAD_KEY,
     MalformedMessage,
+    OtherBucket,
     UploadedObject,
     json_object,
     parse_s3_notification,
@@ -20,15 +21,19 @@ from s3_notifications import (
 __all__ = [
     "UPLOAD_KEY",
     "MalformedMessage",
+    "OtherBucket",
     "UploadedObject",
     "parse_s3_notification",
     "parse_sqs_body",
 ]
 
 
-def parse_sqs_body(body: object) -> list[UploadedObject]:
-    """Unwrap the SNS envelope in an SQS body and read the S3 notification inside."""
+def parse_sqs_body(body: object, *, bucket: str | None) -> list[UploadedObject]:
+    """Unwrap the SNS envelope in an SQS body and read the S3 notification inside.
+
+    `bucket` is the function's own: a notification naming another raises OtherBucket.
+    """
     envelope = json_object(body, "SQS message body")
     if envelope.get("Type") != "Notification":
         raise MalformedMessage("SQS message body is not an SNS notification")
-    return parse_s3_notification(envelope.get("Message"))
+    return parse_s3_notification(envelope.get("Message"), bucket=bucket)

@@ -61,11 +61,13 @@ class Settings:
     table_name: str
     media_bucket: str
     sizes: tuple[int, ...]
+    # The bucket whose notifications this function acts on; any other's are refused.
+    upload_bucket: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         values = {}
-        for name in ("TABLE_NAME", "MEDIA_BUCKET"):
+        for name in ("TABLE_NAME", "MEDIA_BUCKET", "UPLOAD_BUCKET"):
             values[name] = env.get(name, "").strip()
             if not values[name]:
                 raise ConfigError(f"{name} is not set: the stack must pass it to the function")
@@ -79,7 +81,10 @@ class Settings:
         if not all(1 <= size <= MAX_SIZE for size in sizes):
             raise ConfigError(f"THUMBNAIL_SIZES must each be 1..{MAX_SIZE}, got {raw!r}")
         return cls(
-            table_name=values["TABLE_NAME"], media_bucket=values["MEDIA_BUCKET"], sizes=sizes
+            table_name=values["TABLE_NAME"],
+            media_bucket=values["MEDIA_BUCKET"],
+            sizes=sizes,
+            upload_bucket=values["UPLOAD_BUCKET"],
         )
 
 

@@ -45,17 +45,11 @@ def _caller() -> str:
     return upload_logic.validate_owner(http_api.jwt_sub(app))
 
 
-def _body() -> object:
-    try:
-        return app.current_event.json_body
-    except (ValueError, UnicodeDecodeError):  # JSONDecodeError and bad base64 are ValueErrors
-        raise upload_logic.InvalidRequest("body must be valid JSON") from None
-
-
 @app.post("/uploads")
 def create_upload() -> Response:
     owner = _caller()
-    request = upload_logic.parse_request(_body(), _settings())
+    body = http_api.json_body(app, upload_logic.InvalidRequest)
+    request = upload_logic.parse_request(body, _settings())
     image_id = str(uuid.uuid4())
     result = upload_logic.create_upload(
         table=_table(),

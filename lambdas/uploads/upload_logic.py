@@ -29,7 +29,8 @@ MAX_FILENAME_CHARS = 255
 
 # Cognito subs are UUIDs; anything that could escape the key prefix is refused.
 SUB_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and unpaired surrogates (a JSON escape no UTF-8 encoder takes).
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class ConfigError(RuntimeError):
@@ -126,7 +127,7 @@ def parse_request(body: object, settings: Settings) -> UploadRequest:
             not isinstance(filename, str)
             or not filename.strip()
             or len(filename) > MAX_FILENAME_CHARS
-            or _CONTROL_CHARS.search(filename)
+            or _UNSAFE_CHARS.search(filename)
         ):
             raise InvalidRequest(
                 f"'filename' must be a printable string of 1..{MAX_FILENAME_CHARS} characters"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import importlib.util
 import io
 import json
 import sys
@@ -29,6 +28,8 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
+from infra.testing import Handlers
+
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 FUNCTIONS = ("uploads", "images", "thumbnail", "analyze")
 for _folder in (*FUNCTIONS, "shared"):
@@ -43,28 +44,9 @@ MEDIA_BUCKET = "photos-test-media"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:photos-test-uploads"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:photos-test-thumbnail"
 
-_handlers: dict[str, ModuleType] = {}
-
-
-def load_handler(function: str) -> ModuleType:
-    """Import lambdas/<function>/handler.py as `<function>_handler`, once per session."""
-    if function not in _handlers:
-        path = LAMBDAS / function / "handler.py"
-        spec = importlib.util.spec_from_file_location(f"{function}_handler", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _handlers[function] = module
-    return _handlers[function]
-
-
-def _clear_cached_clients() -> None:
-    """Forget clients and settings cached by handlers, so each test gets its own mock."""
-    for module in _handlers.values():
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
+HANDLERS = Handlers(LAMBDAS, prefix="")
+load_handler = HANDLERS.load
+_clear_cached_clients = HANDLERS.clear_caches
 
 
 # --- environment and AWS ------------------------------------------------------------

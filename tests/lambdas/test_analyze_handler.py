@@ -186,7 +186,8 @@ def test_s3_test_event_is_ignored(
         ('{"Records": [{"eventName": "ObjectCreated:Put"}]}', "missing a field"),
         (
             (
-                '{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"},'
+                '{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": '
+                '{"name": "photos-test-uploads"},'
                 ' "object": {"key": "uploads/x", "eTag": "e", "sequencer": "01"}}}]}'
             ),
             "not uploads/",

@@ -30,8 +30,11 @@ def test_every_issued_upload_key_is_understood_by_both_readers(events: Any, sub:
     assert image_logic.IMAGE_ID_PATTERN.fullmatch(image_id)
     key = upload_logic.upload_key(upload_logic.validate_owner(sub), image_id)
     message = json.dumps(events.s3_notification(key, etag="e1"))
-    (by_thumbnail,) = thumbnail_events.parse_s3_notification(message)
-    (by_analyze,) = analyze_events.parse_sns_event(SNSEvent(events.sns_event(message)))
+    bucket = "photos-test-uploads"
+    (by_thumbnail,) = thumbnail_events.parse_s3_notification(message, bucket=bucket)
+    (by_analyze,) = analyze_events.parse_sns_event(
+        SNSEvent(events.sns_event(message)), bucket=bucket
+    )
     assert (by_thumbnail.owner, by_thumbnail.image_id) == (sub, image_id)
     assert (by_analyze.owner, by_analyze.image_id) == (sub, image_id)
 

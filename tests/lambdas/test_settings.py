@@ -66,20 +66,24 @@ def test_images_requires_every_variable(missing: str) -> None:
     [(None, (256, 1024)), ("", (256, 1024)), ("1024, 128,128", (128, 1024)), ("64", (64,))],
 )
 def test_thumbnail_sizes(raw: str | None, sizes: tuple[int, ...]) -> None:
-    env = {"TABLE_NAME": "t", "MEDIA_BUCKET": "m"}
+    env = {"TABLE_NAME": "t", "MEDIA_BUCKET": "m", "UPLOAD_BUCKET": "u"}
     if raw is not None:
         env["THUMBNAIL_SIZES"] = raw
     assert thumbnail_logic.Settings.from_env(env).sizes == sizes
 
 
+THUMBNAIL_ENV = {"TABLE_NAME": "t", "MEDIA_BUCKET": "m", "UPLOAD_BUCKET": "u"}
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
-        ({"MEDIA_BUCKET": "m"}, "TABLE_NAME"),
-        ({"TABLE_NAME": "t"}, "MEDIA_BUCKET"),
-        ({"TABLE_NAME": "t", "MEDIA_BUCKET": "m", "THUMBNAIL_SIZES": "small"}, "THUMBNAIL_SIZES"),
-        ({"TABLE_NAME": "t", "MEDIA_BUCKET": "m", "THUMBNAIL_SIZES": "0,256"}, "THUMBNAIL_SIZES"),
-        ({"TABLE_NAME": "t", "MEDIA_BUCKET": "m", "THUMBNAIL_SIZES": "9000"}, "THUMBNAIL_SIZES"),
+        ({"MEDIA_BUCKET": "m", "UPLOAD_BUCKET": "u"}, "TABLE_NAME"),
+        ({"TABLE_NAME": "t", "UPLOAD_BUCKET": "u"}, "MEDIA_BUCKET"),
+        ({"TABLE_NAME": "t", "MEDIA_BUCKET": "m"}, "UPLOAD_BUCKET"),
+        ({**THUMBNAIL_ENV, "THUMBNAIL_SIZES": "small"}, "THUMBNAIL_SIZES"),
+        ({**THUMBNAIL_ENV, "THUMBNAIL_SIZES": "0,256"}, "THUMBNAIL_SIZES"),
+        ({**THUMBNAIL_ENV, "THUMBNAIL_SIZES": "9000"}, "THUMBNAIL_SIZES"),
     ],
 )
 def test_thumbnail_bad_env(env: dict[str, str], names: str) -> None:
@@ -88,22 +92,26 @@ def test_thumbnail_bad_env(env: dict[str, str], names: str) -> None:
 
 
 def test_analyze_defaults_and_overrides() -> None:
-    defaults = analyze_logic.Settings.from_env({"TABLE_NAME": "t"})
+    defaults = analyze_logic.Settings.from_env({"TABLE_NAME": "t", "UPLOAD_BUCKET": "u"})
     assert (defaults.max_labels, defaults.min_confidence) == (10, 80.0)
     custom = analyze_logic.Settings.from_env(
-        {"TABLE_NAME": "t", "MAX_LABELS": "25", "MIN_CONFIDENCE": "55.5"}
+        {"TABLE_NAME": "t", "UPLOAD_BUCKET": "u", "MAX_LABELS": "25", "MIN_CONFIDENCE": "55.5"}
     )
     assert (custom.max_labels, custom.min_confidence) == (25, 55.5)
+
+
+ANALYZE_ENV = {"TABLE_NAME": "t", "UPLOAD_BUCKET": "u"}
 
 
 @pytest.mark.parametrize(
     ("env", "names"),
     [
-        ({}, "TABLE_NAME"),
-        ({"TABLE_NAME": "t", "MAX_LABELS": "0"}, "MAX_LABELS"),
-        ({"TABLE_NAME": "t", "MAX_LABELS": "many"}, "MAX_LABELS"),
-        ({"TABLE_NAME": "t", "MIN_CONFIDENCE": "101"}, "MIN_CONFIDENCE"),
-        ({"TABLE_NAME": "t", "MIN_CONFIDENCE": "high"}, "MIN_CONFIDENCE"),
+        ({"UPLOAD_BUCKET": "u"}, "TABLE_NAME"),
+        ({"TABLE_NAME": "t"}, "UPLOAD_BUCKET"),
+        ({**ANALYZE_ENV, "MAX_LABELS": "0"}, "MAX_LABELS"),
+        ({**ANALYZE_ENV, "MAX_LABELS": "many"}, "MAX_LABELS"),
+        ({**ANALYZE_ENV, "MIN_CONFIDENCE": "101"}, "MIN_CONFIDENCE"),
+        ({**ANALYZE_ENV, "MIN_CONFIDENCE": "high"}, "MIN_CONFIDENCE"),
     ],
 )
 def test_analyze_bad_env(env: dict[str, str], names: str) -> None:

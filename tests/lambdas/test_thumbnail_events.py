@@ -11,6 +11,7 @@ import thumbnail_events
 OWNER = "0b5c7d2e-51a1-4f6e-9a0e-6f1d2c3b4a51"
 IMAGE = "6f1d2c3b-4a51-4f6e-9a0e-0b5c7d2e51a1"
 KEY = f"uploads/{OWNER}/{IMAGE}"
+BUCKET = "photos-test-uploads"  # the function's own: the one the notifications name
 
 
 def _body(events: Any, notification: Any) -> str:
@@ -20,7 +21,7 @@ def _body(events: Any, notification: Any) -> str:
 
 def test_reads_the_upload(events: Any) -> None:
     notification = events.s3_notification(KEY, etag='"abc123"', sequencer="0055AED6DCD90281E5")
-    (upload,) = thumbnail_events.parse_sqs_body(_body(events, notification))
+    (upload,) = thumbnail_events.parse_sqs_body(_body(events, notification), bucket=BUCKET)
     assert upload == thumbnail_events.UploadedObject(
         bucket="photos-test-uploads",
         key=KEY,
@@ -34,16 +35,16 @@ def test_reads_the_upload(events: Any) -> None:
 @pytest.mark.parametrize("event_name", ["ObjectCreated:Put", "ObjectCreated:Post"])
 def test_any_creation_counts(events: Any, event_name: str) -> None:
     notification = events.s3_notification(KEY, etag="abc", event_name=event_name)
-    assert len(thumbnail_events.parse_sqs_body(_body(events, notification))) == 1
+    assert len(thumbnail_events.parse_sqs_body(_body(events, notification), bucket=BUCKET)) == 1
 
 
 def test_s3_test_event_is_nothing_to_do(events: Any, s3_test_event: dict[str, Any]) -> None:
-    assert thumbnail_events.parse_sqs_body(_body(events, s3_test_event)) == []
+    assert thumbnail_events.parse_sqs_body(_body(events, s3_test_event), bucket=BUCKET) == []
 
 
 def test_removal_is_nothing_to_do(events: Any) -> None:
     notification = events.s3_notification(KEY, etag="abc", event_name="ObjectRemoved:Delete")
-    assert thumbnail_events.parse_sqs_body(_body(events, notification)) == []
+    assert thumbnail_events.parse_sqs_body(_body(events, notification), bucket=BUCKET) == []
 
 
 def test_key_is_url_decoded_before_checking(events: Any) -> None:
@@ -51,7 +52,7 @@ def test_key_is_url_decoded_before_checking(events: Any) -> None:
     notification = events.s3_notification(f"{KEY} copy", etag="abc")
     assert "+copy" in json.dumps(notification)
     with pytest.raises(thumbnail_events.MalformedMessage, match=f"'{KEY} copy'"):
-        thumbnail_events.parse_sqs_body(_body(events, notification))
+        thumbnail_events.parse_sqs_body(_body(events, notification), bucket=BUCKET)
 
 
 def _without(notification: dict[str, Any], *path: str) -> dict[str, Any]:
@@ -105,4 +106,4 @@ def _without(notification: dict[str, Any], *path: str) -> dict[str, Any]:
 )
 def test_malformed_message_is_refused(events: Any, build: Any, reason: str) -> None:
     with pytest.raises(thumbnail_events.MalformedMessage, match=reason):
-        thumbnail_events.parse_sqs_body(build(events))
+        thumbnail_events.parse_sqs_body(build(events), bucket=BUCKET)

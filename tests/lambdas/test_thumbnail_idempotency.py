@@ -12,7 +12,7 @@ import thumbnail_logic
 
 MEDIA = "photos-test-media"
 UPLOADS = "photos-test-uploads"
-SETTINGS = thumbnail_logic.Settings("photos-test-images", MEDIA, (256,))
+SETTINGS = thumbnail_logic.Settings("photos-test-images", MEDIA, (256,), "photos-test-uploads")
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 

@@ -1,7 +1,8 @@
 """Packaging: reproducible bytes, content-addressed names, cached dependencies, clean zips.
 
 These run offline with a stand-in installer that writes a small package the
-way pip --target would; test_real_wheels.py fetches a real wheel once.
+way pip --target would; test_package_command.py fetches real wheels. Apps of other
+shapes are declared here and configured through `tests.support.apps.config_for`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import LambdaDefaults
-from infra.errors import InfraError
-from infra.function_spec import FunctionSpec, HttpRoutes
-from infra.package import DependencyCache, Packager, package_environment
+from infra.app import App, Function, HttpRoutes, Site
+from infra.config import AppConfig, LambdaDefaults, load_config
+from infra.errors import DeclarationError, InfraError
+from infra.layout import environment_stacks
+from infra.package import DependencyCache, Packager, package_environment, packager_for
 from tests.conftest import REPO
+from tests.support.apps import config_for
 
 ARM = LambdaDefaults(runtime="python3.12", architecture="arm64", memory=128, timeout=3)
 X86 = LambdaDefaults(runtime="python3.12", architecture="x86_64", memory=128, timeout=3)
@@ -48,7 +51,8 @@ class FakePip:
         (target / "bin" / "script").write_text("#!/bin/sh\n")
 
 
-def make_function(repo: Path, name: str, requirements: str = "pkg-a==1.0\n") -> FunctionSpec:
+def make_function(repo: Path, name: str, requirements: str = "pkg-a==1.0\n") -> Function:
+    """`lambdas/<name>` under `repo` with its own clutter, and its declaration."""
     source = repo / "lambdas" / name
     (source / "tests").mkdir(parents=True)
     (source / "handler.py").write_text("def lambda_handler(event, context):\n    return 1\n")
@@ -58,8 +62,11 @@ def make_function(repo: Path, name: str, requirements: str = "pkg-a==1.0\n") -> 
     (source / "test_handler.py").write_text("def test(): pass\n")
     (source / "__pycache__").mkdir()
     (source / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
-    return FunctionSpec(
-        name=name, source=f"lambdas/{name}", trigger=HttpRoutes(("GET /x",)), description=name
+    return Function(
+        name=name,
+        code=f"lambdas/{name}",
+        trigger=HttpRoutes((f"GET /{name}",), public=True),
+        description=name,
     )
 
 
@@ -75,6 +82,11 @@ def pip() -> FakePip:
 
 def packager(repo: Path, out: Path, cache: Path, pip: FakePip) -> Packager:
     return Packager(repo, out, DependencyCache(cache, pip))
+
+
+def config_at(repo: Path, app: App) -> AppConfig:
+    """`app` with the smallest settings file, its code folders relative to `repo`."""
+    return replace(config_for(app), root=repo)
 
 
 def test_two_builds_give_identical_bytes(repo: Path, tmp_path: Path, pip: FakePip) -> None:
@@ -254,13 +266,11 @@ def test_a_shared_module_that_clashes_with_the_functions_own_code_is_refused(
 @pytest.mark.parametrize(
     ("shared", "message"),
     [
-        (("missing.py",), r"alpha: shared module 'missing.py' is not a file in lambdas/shared"),
-        (("../alpha/handler.py",), r"alpha: shared module '../alpha/handler.py' is not a file"),
-        (("pkg",), r"alpha: shared module 'pkg' is not a file in lambdas/shared"),
-        (("photo_keys.py", "photo_keys.py"), r"alpha: shared module 'photo_keys.py' is declared"),
+        (("missing.py",), r"^alpha: shared module 'missing.py' is not a file in lambdas/shared$"),
+        (("pkg",), r"^alpha: shared module 'pkg' is not a file in lambdas/shared$"),
     ],
 )
-def test_a_bad_shared_declaration_is_a_clear_error(
+def test_a_shared_module_that_is_not_a_file_there_is_a_clear_error(
     repo: Path, tmp_path: Path, pip: FakePip, shared: tuple[str, ...], message: str
 ) -> None:
     spec = replace(make_function(repo, "alpha"), shared=shared)
@@ -268,6 +278,50 @@ def test_a_bad_shared_declaration_is_a_clear_error(
     write_shared(repo, "pkg/__init__.py", "")
     with pytest.raises(InfraError, match=message):
         packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+    assert not (tmp_path / "out").exists(), "nothing written"
+
+
+@pytest.mark.parametrize(
+    ("shared", "message"),
+    [
+        (
+            ("../alpha/handler.py",),
+            r"^function alpha: shared module '../alpha/handler.py' must be a file name$",
+        ),
+        (("sub\\photo_keys.py",), r"^function alpha: shared module .* must be a file name$"),
+        (("",), r"^function alpha: shared module '' must be a file name$"),
+        (
+            ("photo_keys.py", "photo_keys.py"),
+            r"^function alpha: shared module 'photo_keys.py' is named twice$",
+        ),
+    ],
+)
+def test_a_shared_name_outside_the_shared_folder_or_named_twice_is_refused_when_declared(
+    repo: Path, shared: tuple[str, ...], message: str
+) -> None:
+    """The declaration refuses these before anything is packaged (they were packager errors)."""
+    with pytest.raises(DeclarationError, match=message):
+        replace(make_function(repo, "alpha"), shared=shared)
+
+
+def test_the_shared_code_folder_is_the_apps_own(repo: Path, tmp_path: Path, pip: FakePip) -> None:
+    """`App.shared_code` names the folder; `packager_for` takes it and the root from the config."""
+    alpha = replace(make_function(repo, "alpha"), shared=("common.py",))
+    (repo / "lambdas" / "alpha" / "requirements.txt").unlink()  # no pip: the real one is used
+    (repo / "common").mkdir()
+    (repo / "common" / "common.py").write_text("FROM = 'common'\n")
+    write_shared(repo, "common.py", "FROM = 'lambdas/shared'\n")
+    config = config_at(repo, App(functions=(alpha,), shared_code="common"))
+    build = packager_for(config, tmp_path / "out", tmp_path / "cache")
+    built = build.build(alpha, ARM)
+    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
+        assert archive.namelist() == ["alpha_logic.py", "common.py", "handler.py"]
+        assert archive.read("common.py") == b"FROM = 'common'\n"
+    (repo / "common" / "common.py").unlink()
+    with pytest.raises(
+        InfraError, match=r"^alpha: shared module 'common.py' is not a file in common$"
+    ):
+        build.build(alpha, ARM)
 
 
 def test_a_file_that_shadows_a_dependency_is_refused(
@@ -304,35 +358,75 @@ def test_failed_install_leaves_no_cache_entry(repo: Path, tmp_path: Path) -> Non
     assert list((tmp_path / "cache").iterdir()) == []
 
 
+def config_files(templates: Path, environment: str) -> dict[str, dict[str, object]]:
+    """Every `<stack>.config.json` written for the environment, by stack."""
+    return {
+        path.name.removesuffix(".config.json"): json.loads(path.read_text())
+        for path in sorted((templates / environment).glob("*.config.json"))
+    }
+
+
 def test_environment_packaging_writes_config_files_with_code_keys(
     repo: Path, tmp_path: Path, pip: FakePip
 ) -> None:
-    from infra.config import load_config
-
-    specs = (make_function(repo, "alpha"), make_function(repo, "beta"))
-    environment = load_config(REPO / "infra.toml").environments["dev"]
+    alpha, beta = make_function(repo, "alpha"), make_function(repo, "beta")
+    config = config_at(repo, App(functions=(alpha, beta)))
+    environment = config.environments["dev"]
     build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
-    built = package_environment(build, "photos", environment, tmp_path / "templates", specs)
-    backend = json.loads((tmp_path / "templates" / "dev" / "backend.config.json").read_text())
-    assert backend["Parameters"] == {
+    built = package_environment(build, config, environment, tmp_path / "templates")
+    assert [item.function for item in built] == ["alpha", "beta"]
+    files = config_files(tmp_path / "templates", "dev")
+    assert set(files) == {"data", "backend"}, "no site: no frontend stack, no frontend file"
+    assert files["backend"]["Parameters"] == {
         "AlphaCodeKey": f"lambdas/{built[0].file}",
         "BetaCodeKey": f"lambdas/{built[1].file}",
     }
-    assert backend["Tags"] == {"app": "photos", "env": "dev", "stack": "backend"}
-    data = json.loads((tmp_path / "templates" / "dev" / "data.config.json").read_text())
-    assert data == {"Parameters": {}, "Tags": {"app": "photos", "env": "dev", "stack": "data"}}
+    assert files["backend"]["Tags"] == {"app": "demo", "env": "dev", "stack": "backend"}
+    assert files["data"] == {
+        "Parameters": {},
+        "Tags": {"app": "demo", "env": "dev", "stack": "data"},
+    }
+
+
+def test_only_the_stacks_that_carry_code_get_code_keys(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    """An app with a site has a frontend stack too: a file for it, with tags but no keys."""
+    config = config_at(repo, App(functions=(make_function(repo, "alpha"),), site=Site("web")))
+    environment = config.environments["dev"]
+    build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
+    [built] = package_environment(build, config, environment, tmp_path / "templates")
+    files = config_files(tmp_path / "templates", "dev")
+    kinds = environment_stacks(config)
+    assert list(files) == sorted(kind.name for kind in kinds) == ["backend", "data", "frontend"]
+    for kind in kinds:
+        expected = {"AlphaCodeKey": built.key} if kind.carries_code else {}
+        assert files[kind.name]["Parameters"] == expected, kind.name
+        assert files[kind.name]["Tags"] == {"app": "demo", "env": "dev", "stack": kind.name}
+
+
+def test_an_app_without_functions_packages_nothing_and_has_no_backend_file(
+    tmp_path: Path, pip: FakePip
+) -> None:
+    config = config_at(tmp_path / "repo", App())
+    build = packager(tmp_path / "repo", tmp_path / "out", tmp_path / "cache", pip)
+    built = package_environment(build, config, config.environments["dev"], tmp_path / "templates")
+    assert built == []
+    assert pip.calls == []
+    assert config_files(tmp_path / "templates", "dev") == {
+        "data": {"Parameters": {}, "Tags": {"app": "demo", "env": "dev", "stack": "data"}}
+    }
 
 
 def test_every_declared_function_has_its_code() -> None:
-    """The declarations and lambdas/ agree: each source folder has a handler and requirements."""
-    from infra.functions import FUNCTIONS
-
-    for spec in FUNCTIONS:
-        source = REPO / spec.source
-        module = spec.handler.split(".")[0]
-        assert (source / f"{module}.py").is_file(), spec.name
-        assert (source / "requirements.txt").is_file(), spec.name
-        assert "boto3" not in (source / "requirements.txt").read_text(), spec.name
+    """The declarations and lambdas/ agree: each code folder has a handler and requirements."""
+    config = load_config(REPO / "infra.toml")
+    assert config.declaration.functions, "the reference app declares functions"
+    for spec in config.declaration.functions:
+        code = config.root / spec.code
+        assert (code / f"{spec.handler_module}.py").is_file(), spec.name
+        assert (code / "requirements.txt").is_file(), spec.name
+        assert "boto3" not in (code / "requirements.txt").read_text(), spec.name
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -348,15 +442,16 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_each_function_declares_exactly_the_shared_modules_its_code_imports() -> None:
     """The tests put lambdas/shared on sys.path; on Lambda only the declared files are there."""
-    from infra.functions import FUNCTIONS
-    from infra.package import SHARED_SOURCE
-
-    available = {path.stem: path for path in (REPO / SHARED_SOURCE).glob("*.py")}
+    config = load_config(REPO / "infra.toml")
+    shared_code = config.root / config.declaration.shared_code
+    available = {path.stem: path for path in shared_code.glob("*.py")}
+    assert available, f"{shared_code} holds shared modules"
     used: set[str] = set()
-    for spec in FUNCTIONS:
-        files = [p for p in (REPO / spec.source).rglob("*.py") if "__pycache__" not in p.parts]
-        files += [REPO / SHARED_SOURCE / name for name in spec.shared]
+    for spec in config.declaration.functions:
+        code = config.root / spec.code
+        files = [p for p in code.rglob("*.py") if "__pycache__" not in p.parts]
+        files += [shared_code / name for name in spec.shared]
         imported = set().union(*(imported_modules(path) for path in files)) & set(available)
         assert sorted(f"{name}.py" for name in imported) == sorted(spec.shared), spec.name
         used |= imported
-    assert used == set(available), "a module in lambdas/shared that no function uses"
+    assert used == set(available), "a module in the shared-code folder that no function uses"

@@ -17,8 +17,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from infra.functions import FUNCTIONS
+from infra.config import load_config
+from infra.layout import environment_stacks
 from tests.conftest import REPO
+
+CONFIG = load_config(REPO / "infra.toml")
+FUNCTIONS = CONFIG.declaration.functions
 
 ELF_MACHINE_AARCH64 = 0xB7
 
@@ -74,6 +78,7 @@ def test_manifest_and_configuration_name_the_same_zips(tmp_path: Path, cache_dir
     manifest = json.loads((tmp_path / "lambdas" / "manifest.json").read_text())["dev"]
     assert set(manifest) == {spec.name for spec in FUNCTIONS}
     config = json.loads((tmp_path / "templates" / "dev" / "backend.config.json").read_text())
+    assert set(config["Parameters"]) == {spec.code_key_parameter for spec in FUNCTIONS}
     for spec in FUNCTIONS:
         entry = manifest[spec.name]
         path = tmp_path / "lambdas" / entry["file"]
@@ -81,6 +86,20 @@ def test_manifest_and_configuration_name_the_same_zips(tmp_path: Path, cache_dir
         assert path.stat().st_size == entry["size"]
         assert entry["file"] == f"{spec.name}-{entry['sha256'][:16]}.zip"
         assert config["Parameters"][spec.code_key_parameter] == f"lambdas/{entry['file']}"
+
+
+def test_every_stack_of_the_app_gets_a_configuration_file_and_only_backend_the_keys(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    run_package(tmp_path, cache_dir)
+    written = sorted(p.name for p in (tmp_path / "templates" / "dev").iterdir())
+    kinds = environment_stacks(CONFIG)
+    assert [kind.name for kind in kinds] == ["data", "backend", "frontend"]
+    assert written == sorted(f"{kind.name}.config.json" for kind in kinds)
+    for kind in kinds:
+        body = json.loads((tmp_path / "templates" / "dev" / f"{kind.name}.config.json").read_text())
+        assert body["Tags"] == {"app": "photos", "env": "dev", "stack": kind.name}
+        assert bool(body["Parameters"]) is kind.carries_code, kind.name
 
 
 def test_thumbnail_zip_holds_pillow_for_arm64_and_no_boto3(tmp_path: Path, cache_dir: Path) -> None:

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from infra.functions import FUNCTIONS
+from tests.support.apps import reference_app
 from tests.templates.conftest import Template, only, props, resources
+
+FUNCTIONS = reference_app().functions
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -31,10 +33,17 @@ def param(name: str) -> dict[str, str]:
 
 def test_reads_data_values_through_ssm_parameters(backend: Template) -> None:
     parameters = backend["Parameters"]
-    for name in ("DataTableName", "DataTableArn", "DataUploadBucketName", "DataUploadTopicArn"):
+    names = (
+        "DataImagesTableName",
+        "DataImagesTableArn",
+        "DataUploadBucketName",
+        "DataUploadTopicArn",
+    )
+    for name in names:
         assert parameters[name]["Type"] == "AWS::SSM::Parameter::Value<String>"
-    env = "dev" if parameters["DataTableName"]["Default"].startswith("/photos/dev/") else "prod"
-    assert parameters["DataTableName"]["Default"] == f"/photos/{env}/data/TableName"
+    default = parameters["DataImagesTableName"]["Default"]
+    env = "dev" if default.startswith("/photos/dev/") else "prod"
+    assert default == f"/photos/{env}/data/ImagesTableName"
     assert parameters["BaseArtifactBucketName"]["Default"] == "/photos/main/base/ArtifactBucketName"
 
 
@@ -105,21 +114,24 @@ def common(stem: str) -> dict[str, dict[str, Any]]:
 
 EXPECTED_POLICIES: dict[str, dict[str, dict[str, Any]]] = {
     "Uploads": {
-        "TableAccess": {"Action": ["dynamodb:PutItem"], "Resource": [param("DataTableArn")]},
+        "ImagesTableAccess": {
+            "Action": ["dynamodb:PutItem"],
+            "Resource": [param("DataImagesTableArn")],
+        },
         "UploadBucketAccess": {
             "Action": ["s3:PutObject"],
             "Resource": [objects_arn("UploadBucket", "uploads/")],
         },
     },
     "Images": {
-        "TableAccess": {
+        "ImagesTableAccess": {
             "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"],
-            "Resource": [param("DataTableArn")],
+            "Resource": [param("DataImagesTableArn")],
         },
-        "TableIndexAccess": {
+        "ImagesTableByCreatedIndexAccess": {
             "Action": ["dynamodb:Query"],
             "Resource": [
-                {"Fn::Sub": ["${Table}/index/ByCreated", {"Table": param("DataTableArn")}]}
+                {"Fn::Sub": ["${Table}/index/ByCreated", {"Table": param("DataImagesTableArn")}]}
             ],
         },
         "UploadBucketAccess": {
@@ -140,9 +152,9 @@ EXPECTED_POLICIES: dict[str, dict[str, dict[str, Any]]] = {
             "Action": ["s3:PutObject", "s3:DeleteObject"],
             "Resource": [objects_arn("MediaBucket", "thumbnails/")],
         },
-        "TableAccess": {
+        "ImagesTableAccess": {
             "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-            "Resource": [param("DataTableArn")],
+            "Resource": [param("DataImagesTableArn")],
         },
         "SendToOwnDeadLetterQueue": {
             "Action": ["sqs:SendMessage"],
@@ -164,9 +176,9 @@ EXPECTED_POLICIES: dict[str, dict[str, dict[str, Any]]] = {
             "Action": ["s3:GetObject"],
             "Resource": [objects_arn("UploadBucket", "uploads/")],
         },
-        "TableAccess": {
+        "ImagesTableAccess": {
             "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-            "Resource": [param("DataTableArn")],
+            "Resource": [param("DataImagesTableArn")],
         },
         "SendToOwnDeadLetterQueue": {
             "Action": ["sqs:SendMessage"],
@@ -280,7 +292,7 @@ def test_analyze_is_invoked_by_the_topic_with_failure_destination_and_redrive(
 
 def test_function_environment_comes_from_data_values_and_settings(dev: Template) -> None:
     uploads = props(dev, "UploadsFunction")["Environment"]["Variables"]
-    assert uploads["TABLE_NAME"] == param("DataTableName")
+    assert uploads["TABLE_NAME"] == param("DataImagesTableName")
     assert uploads["UPLOAD_BUCKET"] == param("DataUploadBucketName")
     assert uploads["MAX_UPLOAD_BYTES"] == str(10 * 1024 * 1024)
     thumbnail = props(dev, "ThumbnailFunction")["Environment"]["Variables"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.apps import reference_app
 from tests.templates.conftest import Template, only, props, resources
 
 
@@ -76,7 +77,7 @@ def test_upload_bucket_cors_allows_browser_post_from_the_frontend_only(
 
 def test_upload_bucket_aborts_abandoned_uploads(data: Template) -> None:
     rules = props(data, "UploadBucket")["LifecycleConfiguration"]["Rules"]
-    abandoned = next(rule for rule in rules if rule["Id"] == "AbortAbandonedUploads")
+    abandoned = next(rule for rule in rules if rule["Id"] == "AbortAbandonedMultipartUpload")
     assert abandoned["Prefix"] == "uploads/"
     assert abandoned["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
 
@@ -128,9 +129,11 @@ def test_publishes_values_under_the_env_path(templates: dict[str, Template], env
     data = templates[f"{env}/data"]
     names = {p["Properties"]["Name"] for p in resources(data, "AWS::SSM::Parameter").values()}
     expected = {
-        "TableName", "TableArn", "TableStreamArn", "UserPoolId", "UserPoolArn",
+        "ImagesTableName", "ImagesTableArn", "ImagesTableStreamArn", "UserPoolId", "UserPoolArn",
         "UserPoolClientId", "UserPoolIssuerUrl", "UploadBucketName", "UploadBucketArn",
         "MediaBucketName", "MediaBucketArn", "UploadTopicArn", "KeyArn",
     }  # fmt: skip
     assert names == {f"/photos/{env}/data/{name}" for name in expected}
     assert expected <= set(data["Outputs"])
+    # What the declaration checks references against is what the stack really shares.
+    assert reference_app().shared_values("data") == expected

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from infra.app import App, Bucket, Site
 from infra.config import load_config
-from infra.render import template_json
+from infra.render import render, template_json
 from infra.stack import StackContext
 from infra.stacks.frontend import FrontendStack
+from tests.support.apps import config_for
 from tests.templates.conftest import REPO, Template, props
 
 
@@ -103,3 +106,36 @@ def test_custom_domain_gets_alias_and_tls_1_2_certificate() -> None:
     }
     skipped = template["Resources"]["Distribution"]["Metadata"]["SkipReasons"]
     assert "CKV_AWS_174" not in skipped
+
+
+def csp_directives(template: Template) -> dict[str, list[str]]:
+    config = props(template, "SecurityHeadersPolicy")["ResponseHeadersPolicyConfig"]
+    text = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    return {
+        name: sources for name, *sources in (part.split() for part in text["Fn::Sub"][0].split(";"))
+    }
+
+
+def test_images_may_come_from_the_page_only_where_the_app_says(frontend: Template) -> None:
+    directives = csp_directives(frontend)
+    # The upload preview is an object URL; only the media bucket serves other images.
+    assert directives["img-src"] == [
+        "'self'", "data:", "blob:", "https://${MediaBucket}.s3.${AWS::Region}.${AWS::URLSuffix}",
+    ]  # fmt: skip
+    assert "blob:" not in directives["connect-src"]
+    assert directives["script-src"] == ["'self'"]
+
+
+def test_a_site_without_browser_uploads_gets_no_blob_images(tmp_path: Path) -> None:
+    app = App(
+        buckets=(Bucket("media", browser_reads=True),),
+        site=Site("web"),
+    )
+    [frontend] = [
+        json.loads(r.path.read_text())
+        for r in render(config_for(app), tmp_path)
+        if r.stack == "frontend" and r.scope == "dev"
+    ]
+    assert csp_directives(frontend)["img-src"] == [
+        "'self'", "data:", "https://${MediaBucket}.s3.${AWS::Region}.${AWS::URLSuffix}",
+    ]  # fmt: skip

@@ -1,16 +1,18 @@
-"""Least privilege across every template: no wildcard actions, `Resource: *` only where listed."""
+"""Least privilege across both apps' templates: no wildcard actions, `Resource: *` only where
+the library lists why, or the app's declaration does (an `Unscoped` grant gives its reason)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from infra.app.grants import Unscoped
+from tests.support.apps import reference_app
 from tests.templates.conftest import Template, as_list
 
 # (resource type, Sid) -> why nothing narrower than "*" is possible there.
 RESOURCE_STAR_ALLOWED = {
     ("AWS::IAM::Role", "SendTraces"): "X-Ray PutTraceSegments/PutTelemetryRecords take no resource",
-    ("AWS::IAM::Role", "RekognitionAccess"): "DetectLabels supports no resource-level permissions",
     # The environments' deploy roles (pipelines/cfn_roles.py): calls that name no resource yet.
     ("AWS::IAM::Role", "CreateKeys"): "kms:CreateKey and kms:ListAliases take no resource; the "
     "keys themselves are managed only when tagged with this app and env",
@@ -32,6 +34,17 @@ RESOURCE_STAR_ALLOWED = {
 }
 # The only wildcard action: the default key policy that hands the key to the account's IAM.
 ACTION_STAR_ALLOWED = {("AWS::KMS::Key", "AccountAdministersKeyThroughIam"): ["kms:*"]}
+
+
+def declared_unscoped() -> dict[tuple[str, str], str]:
+    """The reference app's own `Resource: *` grants, with the reasons it declares."""
+    return {
+        ("AWS::IAM::Role", grant.sid): grant.target.reason
+        for function in reference_app().functions
+        for grant in function.grants
+        if isinstance(grant.target, Unscoped)
+    }
+
 
 POLICY_PROPERTIES = {
     "AWS::IAM::Role": "Policies",
@@ -61,14 +74,14 @@ def all_statements(
                     yield name, logical_id, kind, statement
 
 
-def test_every_policy_statement_is_found(templates: dict[str, Template]) -> None:
-    kinds = {kind for _, _, kind, _ in all_statements(templates)}
+def test_every_policy_statement_is_found(every_template: dict[str, Template]) -> None:
+    kinds = {kind for _, _, kind, _ in all_statements(every_template)}
     assert kinds == set(POLICY_PROPERTIES)
 
 
-def test_no_allow_statement_has_a_wildcard_action(templates: dict[str, Template]) -> None:
+def test_no_allow_statement_has_a_wildcard_action(every_template: dict[str, Template]) -> None:
     offenders = []
-    for name, logical_id, kind, statement in all_statements(templates):
+    for name, logical_id, kind, statement in all_statements(every_template):
         if statement["Effect"] != "Allow":
             continue
         wild = [a for a in as_list(statement["Action"]) if "*" in a]
@@ -78,23 +91,24 @@ def test_no_allow_statement_has_a_wildcard_action(templates: dict[str, Template]
 
 
 def test_resource_star_only_where_the_service_allows_nothing_narrower(
-    templates: dict[str, Template],
+    every_template: dict[str, Template],
 ) -> None:
     offenders = []
-    for name, logical_id, kind, statement in all_statements(templates):
+    for name, logical_id, kind, statement in all_statements(every_template):
         star = statement["Effect"] == "Allow" and "*" in as_list(statement.get("Resource", []))
-        if star and (kind, statement.get("Sid")) not in RESOURCE_STAR_ALLOWED:
+        allowed = RESOURCE_STAR_ALLOWED | declared_unscoped()
+        if star and (kind, statement.get("Sid")) not in allowed:
             offenders.append(f"{name} {logical_id} {statement.get('Sid')}")
     assert offenders == []
 
 
-def test_no_statement_names_a_hand_typed_partition(templates: dict[str, Template]) -> None:
-    for name, logical_id, _, statement in all_statements(templates):
+def test_no_statement_names_a_hand_typed_partition(every_template: dict[str, Template]) -> None:
+    for name, logical_id, _, statement in all_statements(every_template):
         assert "arn:aws:" not in str(statement), f"{name} {logical_id}"
 
 
-def test_principals_are_never_everyone_on_an_allow(templates: dict[str, Template]) -> None:
-    for name, logical_id, _, statement in all_statements(templates):
+def test_principals_are_never_everyone_on_an_allow(every_template: dict[str, Template]) -> None:
+    for name, logical_id, _, statement in all_statements(every_template):
         if statement["Effect"] == "Allow" and "Principal" in statement:
             assert statement["Principal"] != "*", f"{name} {logical_id}"
             assert statement["Principal"] != {"AWS": "*"}, f"{name} {logical_id}"

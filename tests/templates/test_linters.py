@@ -16,9 +16,9 @@ from tests.templates.conftest import REPO
 
 
 def test_cfn_lint_with_informational_and_serverless_rules_finds_nothing(
-    rendered_stacks: list[RenderedStack],
+    every_rendered: list[RenderedStack],
 ) -> None:
-    assert lint_templates([r.path for r in rendered_stacks]) == []
+    assert lint_templates([r.path for r in every_rendered]) == []
 
 
 def test_cfn_lint_reports_a_real_problem(
@@ -45,10 +45,10 @@ def checkov_bin() -> str:
     return found
 
 
-def test_checkov_finds_no_failures(rendered_stacks: list[RenderedStack]) -> None:
+def test_checkov_finds_no_failures(every_rendered: list[RenderedStack]) -> None:
     command = [checkov_bin(), "--framework", "cloudformation", "--skip-download", "--quiet",
                "--compact", "--output", "json"]  # fmt: skip
-    for item in rendered_stacks:
+    for item in every_rendered:
         command += ["-f", str(item.path)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     report = json.loads(result.stdout)
@@ -64,8 +64,8 @@ def test_checkov_finds_no_failures(rendered_stacks: list[RenderedStack]) -> None
     assert result.returncode == 0
 
 
-def test_every_skipped_check_says_why(rendered_stacks: list[RenderedStack]) -> None:
-    for item in rendered_stacks:
+def test_every_skipped_check_says_why(every_rendered: list[RenderedStack]) -> None:
+    for item in every_rendered:
         for logical_id, resource in json.loads(item.path.read_text())["Resources"].items():
             metadata = resource.get("Metadata", {})
             reasons = metadata.get("SkipReasons", {})

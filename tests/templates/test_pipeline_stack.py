@@ -21,9 +21,11 @@ import yaml
 from infra.cli import cli
 from infra.commands.lint import lint_templates
 from infra.config import load_config
-from infra.render import template_json
+from infra.layout import account_stacks
+from infra.render import render, template_json
 from infra.stack import StackContext
-from pipelines import PipelineStack, buildspecs
+from pipelines import buildspecs
+from pipelines.stack import PipelineStack
 from tests.templates.conftest import REPO, Template, as_list, only, props, resources
 from tests.templates.test_linters import checkov_bin
 
@@ -146,6 +148,17 @@ def test_stages_run_in_deploy_order(pipeline: Template) -> None:
     assert [s["Name"] for s in pipeline["Stages"]] == STAGES
 
 
+def test_a_run_can_let_named_gate_findings_through(pipeline: Template) -> None:
+    """GateAllow: a person starts one run with it set; every Plan and Gate action gets it."""
+    assert pipeline["Variables"] == [
+        {
+            "Name": "GateAllow",
+            "DefaultValue": "none",
+            "Description": "STACK:LOGICAL_ID:KIND ... the gate lets through in this run",
+        }
+    ]
+
+
 def test_pipeline_is_v2_queued_and_never_restarts_on_update(pipeline: Template) -> None:
     assert pipeline["PipelineType"] == "V2"
     assert pipeline["ExecutionMode"] == "QUEUED"
@@ -213,6 +226,7 @@ def test_plan_exports_its_summary_under_a_namespace(pipeline: Template, env: str
         "CHECK": "plan",
         "ENV": env,
         "CFN_ROLE_ARN": f"<{env.title()}DeployRole.Arn>",
+        "INFRA_GATE_ALLOW": "#{variables.GateAllow}",
     }
 
 
@@ -291,7 +305,12 @@ def test_each_stack_is_planned_gated_then_executed_in_order(pipeline: Template, 
         }
         assert gate["ActionTypeId"]["Provider"] == "CodeBuild"
         assert gate["Configuration"]["ProjectName"] == {"Ref": "CheckProject"}
-        assert env_vars(gate) == {"CHECK": "gate", "STACK": stack, "CHANGE_SET": change_set}
+        assert env_vars(gate) == {
+            "CHECK": "gate",
+            "STACK": stack,
+            "CHANGE_SET": change_set,
+            "INFRA_GATE_ALLOW": "#{variables.GateAllow}",
+        }
         assert execute["Configuration"] == {
             "ActionMode": "CHANGE_SET_EXECUTE",
             "StackName": stack,
@@ -697,9 +716,14 @@ def test_check_role_plans_but_never_executes(pipeline_template: Template) -> Non
                 "cloudformation:DescribeStacks",
                 "cloudformation:DescribeStackEvents",
                 "cloudformation:GetTemplate",
+                "cloudformation:DescribeStackResources",
                 "cloudformation:DeleteStack",
             ],
             stack_arns(*ENV_STACKS),
+        ),
+        "InspectEnvironmentQueues": (
+            ["sqs:GetQueueAttributes", "sqs:ListDeadLetterSourceQueues"],
+            [f"arn:aws:sqs:{ACCOUNT}:photos-dev-*", f"arn:aws:sqs:{ACCOUNT}:photos-prod-*"],
         ),
         "LargeTemplates": (["s3:PutObject", "s3:GetObject"], [f"{BUCKET}/templates/*"]),
         "PassEnvironmentDeployRoles": (
@@ -949,12 +973,17 @@ def test_inline_policies_fit_iams_size_limit() -> None:
         assert len(text) < 10_240, f"{logical_id}: {len(text)} characters"
 
 
-def test_pipeline_is_only_rendered_where_the_config_puts_it() -> None:
+def test_pipeline_is_only_rendered_where_the_config_puts_it(tmp_path: Path) -> None:
     config = load_config(REPO / "infra.toml", ['accounts.tools={region="eu-west-1"}'])
-    assert PipelineStack.wanted(StackContext(config, config.accounts["main"]))
-    assert not PipelineStack.wanted(StackContext(config, config.accounts["tools"]))
-    env = config.environments["dev"]
-    assert not PipelineStack.wanted(StackContext(config, env.account, env))
+    assert [kind.name for kind in account_stacks(config, config.accounts["main"])] == [
+        "base",
+        "pipeline",
+    ]
+    assert [kind.name for kind in account_stacks(config, config.accounts["tools"])] == ["base"]
+    rendered = {f"{r.scope}/{r.stack}" for r in render(config, tmp_path)}
+    assert "main/pipeline" in rendered
+    assert "tools/base" in rendered
+    assert "tools/pipeline" not in rendered
 
 
 def test_only_the_repository_is_retained(pipeline_template: Template) -> None:

@@ -21,9 +21,9 @@ DELETED_WITH_STACK = {
 }
 
 
-def test_every_stateful_resource_is_retained(templates: dict[str, Template]) -> None:
+def test_every_stateful_resource_is_retained(every_template: dict[str, Template]) -> None:
     seen = set()
-    for name, template in templates.items():
+    for name, template in every_template.items():
         for logical_id, resource in template["Resources"].items():
             if resource["Type"] in RETAINED_TYPES:
                 seen.add(resource["Type"])
@@ -32,8 +32,8 @@ def test_every_stateful_resource_is_retained(templates: dict[str, Template]) -> 
     assert seen == RETAINED_TYPES
 
 
-def test_operational_state_says_its_deletion_policy(templates: dict[str, Template]) -> None:
-    for name, template in templates.items():
+def test_operational_state_says_its_deletion_policy(every_template: dict[str, Template]) -> None:
+    for name, template in every_template.items():
         for logical_id, resource in template["Resources"].items():
             if resource["Type"] in DELETED_WITH_STACK:
                 assert resource.get("DeletionPolicy") == "Delete", f"{name} {logical_id}"
@@ -55,22 +55,33 @@ UNTAGGABLE = {
     "AWS::Cognito::UserPoolClient", "AWS::ApiGatewayV2::Authorizer", "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Integration", "AWS::Lambda::Permission", "AWS::Lambda::EventInvokeConfig",
     "AWS::SNS::Subscription", "AWS::CloudFront::OriginAccessControl",
-    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy", "AWS::CloudWatch::Dashboard",
 }  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    "name", ["main/base", "main/pipeline", "dev/data", "dev/backend", "prod/frontend"]
+    "name",
+    [
+        "photos:main/base",
+        "photos:main/pipeline",
+        "photos:dev/data",
+        "photos:dev/backend",
+        "photos:prod/frontend",
+        "links:main/pipeline",
+        "links:dev/data",
+        "links:prod/backend",
+    ],
 )
-def test_every_taggable_resource_is_tagged(templates: dict[str, Template], name: str) -> None:
-    scope, stack = name.split("/")
-    for logical_id, resource in templates[name]["Resources"].items():
+def test_every_taggable_resource_is_tagged(every_template: dict[str, Template], name: str) -> None:
+    app, stack_name = name.split(":")
+    scope, stack = stack_name.split("/")
+    for logical_id, resource in every_template[name]["Resources"].items():
         if resource["Type"] in UNTAGGABLE:
             continue
         tags = tags_of(resource)
         assert tags is not None, f"{name} {logical_id} ({resource['Type']}) has no tags"
         assert {k: tags[k] for k in ("app", "env", "stack")} == {
-            "app": "photos",
+            "app": app,
             "env": scope,
             "stack": stack,
         }, logical_id

@@ -6,7 +6,7 @@ region; this module gives them the clients for it and builds what they deploy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,13 +17,13 @@ from infra.aws import AwsTarget, aws_errors
 from infra.changesets import UPDATABLE, Uploader, stack_status
 from infra.config import AppConfig, Environment
 from infra.constants import DEFAULT_CACHE_DIR, DEFAULT_LAMBDAS_OUT
-from infra.deploy import template_uploader
+from infra.deploy import Deployed, template_uploader
 from infra.errors import InfraError
 from infra.targets import StackTarget
 
 
 @dataclass
-class Workstation:
+class EnvironmentSession:
     """One environment's account and region, reached through boto3."""
 
     config: AppConfig
@@ -88,7 +88,7 @@ class Workstation:
 
 
 def build(
-    workstation: Workstation,
+    session: EnvironmentSession,
     templates: Path,
     *,
     package: bool,
@@ -99,48 +99,83 @@ def build(
 
     Returns (key, zip) for each function, for `upload_functions` once the bucket exists.
     """
-    from infra.package import (
-        DependencyCache,
-        Packager,
-        package_environment,
-        pip_install,
-        write_manifest,
-    )
+    from infra.package import package_environment, packager_for, write_manifest
     from infra.render import render
 
-    config, environment = workstation.config, workstation.environment
+    config, environment = session.config, session.environment
     render(config, templates, [environment.name])
     if not package:
         return []
-    packager = Packager(Path.cwd(), lambdas, DependencyCache(cache_dir, pip_install))
-    built = package_environment(packager, config.name, environment, templates)
+    built = package_environment(
+        packager_for(config, lambdas, cache_dir), config, environment, templates
+    )
     write_manifest(lambdas / "manifest.json", {environment.name: built})
     return sorted({(item.key, lambdas / item.file) for item in built})
 
 
 def upload_functions(
-    workstation: Workstation, zips: list[tuple[str, Path]], echo: Callable[[str], None]
+    session: EnvironmentSession, zips: list[tuple[str, Path]], echo: Callable[[str], None]
 ) -> None:
     """Put the zips into the artifact bucket; keys already there are skipped."""
-    bucket = workstation.artifact_bucket
-    for key, uploaded in upload_zips(workstation.client("s3"), bucket, zips):
+    bucket = session.artifact_bucket
+    for key, uploaded in upload_zips(session.client("s3"), bucket, zips):
         if uploaded:
             echo(f"uploaded s3://{bucket}/{key}")
 
 
 def prepare(
-    workstation: Workstation, stacks: tuple[str, ...], templates: Path, *, rebuild: bool = True
+    session: EnvironmentSession, stacks: tuple[str, ...], templates: Path, *, rebuild: bool = True
 ) -> tuple[list[StackTarget], list[tuple[str, Path]]]:
     """Check the names and the account, then build: the stacks in order and the zips.
 
-    Without `rebuild` the templates and configuration files already in `templates` are
-    used as they are (the pipeline's build made them).
+    The default stacks are the environment's own. Without `rebuild` the templates and
+    configuration files already in `templates` are used as they are (the pipeline's
+    build made them).
     """
-    from infra.constants import ENVIRONMENT_STACK_NAMES
+    from infra.layout import environment_stacks
     from infra.targets import check_stack_names, environment_targets
 
-    config, environment = workstation.config, workstation.environment
-    kinds = check_stack_names(config, environment, stacks or ENVIRONMENT_STACK_NAMES)
-    workstation.check_account()
-    zips = build(workstation, templates, package="backend" in kinds) if rebuild else []
-    return environment_targets(config, environment, kinds, templates), zips
+    config, environment = session.config, session.environment
+    names = stacks or tuple(kind.name for kind in environment_stacks(config))
+    kinds = check_stack_names(config, environment, names)
+    session.check_account()
+    package = any(kind.carries_code for kind in kinds)
+    zips = build(session, templates, package=package) if rebuild else []
+    return environment_targets(config, environment, names, templates), zips
+
+
+def deploy_environment(
+    session: EnvironmentSession,
+    stacks: tuple[str, ...],
+    templates: Path,
+    *,
+    echo: Callable[[str], None],
+    warn: Callable[[str], None],
+    allowances: Any = None,
+    role_arn: str | None = None,
+) -> Iterator[Deployed]:
+    """Build, then each stack in dependency order through change set, gate and execute.
+
+    What `deploy` does, and `infra local up` against the local AWS. The zips go up just
+    before the first stack that carries code.
+    """
+    from infra.deploy import deploy_stack
+    from infra.gate.allowances import Allowances
+    from infra.gate.evaluation import change_set_judge
+
+    allowances = allowances or Allowances()
+    targets, zips = prepare(session, stacks, templates)
+    allowances.require_stacks(target.stack_name for target in targets)
+    session.require_deployed(targets)
+    upload = session.template_upload()
+    cfn = session.cloudformation
+    judge = change_set_judge(
+        cfn, sqs=lambda: session.client("sqs"), allowances=allowances, say=warn
+    )
+    for target in targets:
+        if target.carries_code:
+            upload_functions(session, zips, echo)
+        yield deploy_stack(
+            cfn, target, echo, judge=judge, warn=warn, role_arn=role_arn, upload=upload
+        )
+    allowances.require_all_checked()
