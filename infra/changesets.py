@@ -7,23 +7,25 @@ and the gate can read it first.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.aws import aws_errors
+from infra.constants import MAX_INLINE_TEMPLATE_BYTES, RETAINING_POLICIES
 from infra.errors import InfraError
-from infra.gate import change_set_changes, is_no_changes
-from infra.table import aligned
 from infra.targets import StackTarget
+from infra.text_table import aligned
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
-MAX_INLINE_TEMPLATE_BYTES = 51_200
 MISSING_CHANGE_SET = ("ChangeSetNotFound", "ChangeSetNotFoundException", "ValidationError")
 POLL_SECONDS = 2.0
 WAIT_SECONDS = 15 * 60
+NOT_READY = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 # Statuses from which an UPDATE change set can be made.
 UPDATABLE = frozenset(
     {
@@ -169,11 +171,56 @@ def wait_for_change_set(
         with aws_errors(f"{stack}: describing change set {name}"):
             described = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
         status = described.get("Status", "")
-        if status not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+        if status not in NOT_READY:
             return status, described.get("StatusReason", "")
         if clock() > deadline:
             raise InfraError(f"{stack}: change set {name} still {status} after {WAIT_SECONDS} s")
         sleep(POLL_SECONDS)
+
+
+def is_no_changes(reason: str) -> bool:
+    """CloudFormation's way of saying a change set would change nothing (it is FAILED then)."""
+    return any(text in reason for text in NO_CHANGES)
+
+
+def change_set_pages(cfn: Any, stack: str, name: str) -> list[dict]:
+    """Every page of the change set's description; one still being computed is an error."""
+    pages = []
+    paginator = cfn.get_paginator("describe_change_set")
+    with aws_errors(f"{stack}: describing change set {name}"):
+        for page in paginator.paginate(StackName=stack, ChangeSetName=name):
+            status = page.get("Status")
+            if status in NOT_READY:
+                raise InfraError(f"{stack}: change set {name} is {status}: wait for it first")
+            pages.append(page)
+    return pages
+
+
+def change_set_changes(cfn: Any, stack: str, name: str) -> list[dict]:
+    """The whole change list, across pages."""
+    pages = change_set_pages(cfn, stack, name)
+    return [change for page in pages for change in page.get("Changes", [])]
+
+
+def parse_template(body: Any) -> dict:
+    """boto3 gives a JSON template as a dict; a string is JSON or YAML (short forms too)."""
+    if isinstance(body, Mapping):
+        return dict(body)
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        from cfnlint.decode.cfn_yaml import loads
+
+        parsed = loads(body)
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def retains(policy: Any) -> bool:
+    """A DeletionPolicy or UpdateReplacePolicy that keeps the resource.
+
+    Only a literal counts: a policy chosen by an intrinsic function may not retain.
+    """
+    return isinstance(policy, str) and policy in RETAINING_POLICIES
 
 
 def delete_change_set(cfn: Any, stack: str, name: str) -> None:

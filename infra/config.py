@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.errors import ConfigError
+from infra.naming import full_match
+from infra.shown import dotted, key_text, one_line, show
+from infra.toml_nesting import MAX_NESTING, check_nesting, read_toml
+
+if TYPE_CHECKING:
+    from infra.app import App
 
 DEFAULT_CONFIG_FILE = "infra.toml"
 
@@ -50,24 +55,26 @@ LAMBDA_RUNTIMES = ("python3.11", "python3.12", "python3.13")
 ARCHITECTURES = ("arm64", "x86_64")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 
-APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
-ENV_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-ORIGIN = re.compile(r"^(https://[a-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
-ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
-CONNECTION_ARN = re.compile(
+APP_NAME = r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"
+ENV_NAME = r"^[a-z][a-z0-9]{0,9}$"
+ACCOUNT_ID = r"^\d{12}$"
+VPC_ID = r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$"
+# Printable ASCII other than "@" and space, each side of one "@" (with re.ASCII, [^@\s]
+# would let every other character through: a no-break space, a look-alike letter).
+EMAIL = r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$"
+DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+ORIGIN = r"^(https://[a-z0-9.-]+(:\d+)?|http://(localhost|127\.0\.0\.1)(:\d+)?)$"
+ACM_ARN = r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$"
+CONNECTION_ARN = (
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
     r"connection/[0-9a-f-]{36}$"
 )
 # CodeCommit: letters, digits, '.', '_', '-', up to 100 characters, not ending in '.git'.
-CODECOMMIT_REPOSITORY = re.compile(r"^(?!.*\.git$)[\w.-]{1,100}$", re.ASCII)
+CODECOMMIT_REPOSITORY = r"^(?!.*\.git$)[\w.-]{1,100}$"
 # GitHub, GitLab (with subgroups) and Bitbucket: owner/name.
-FULL_REPOSITORY_ID = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")
+FULL_REPOSITORY_ID = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$"
 # A git branch name without the characters git refuses or pipeline filters read as globs.
-BRANCH = re.compile(r"^(?![/.])(?!.*(\.\.|//|/\.|@\{|\.lock$))[A-Za-z0-9._/-]{1,255}(?<![/.])$")
+BRANCH = r"^(?![/.])(?!.*(\.\.|//|/\.|@\{|\.lock$))[A-Za-z0-9._/-]{1,255}(?<![/.])$"
 
 
 @dataclass(frozen=True)
@@ -111,10 +118,9 @@ class Environment:
     certificate_arn: str | None
     alarm_email: str | None
     approval: bool
-    max_upload_mb: int
-    thumbnail_sizes: tuple[int, ...]
     api_throttle_rate: int
     api_throttle_burst: int
+    settings: Mapping[str, Any]  # the app's own settings, by the schema its declaration gives
 
     @property
     def cors_origins(self) -> tuple[str, ...]:
@@ -140,19 +146,21 @@ class Pipeline:
     connection_arn: str | None
     notification_email: str | None
 
-    @property
-    def uses_connection(self) -> bool:
-        return self.connection_arn is not None
-
 
 @dataclass(frozen=True)
 class AppConfig:
-    """The whole file: the app's name, its accounts and its environments in file order."""
+    """The whole file: the app's name, its accounts and its environments in file order.
+
+    `declaration` is the app itself (its app.py); `root` is the folder paths in the
+    declaration are relative to (infra.toml's folder).
+    """
 
     name: str
     accounts: Mapping[str, Account]
     environments: Mapping[str, Environment]
     source: str
+    declaration: App
+    root: Path = Path(".")
     pipeline: Pipeline | None = None
 
     def environment(self, name: str) -> Environment:
@@ -163,23 +171,70 @@ class AppConfig:
         return self.environments[name]
 
 
+# The schema: every key of each table of the file and the kind of value it takes. The
+# readers below check against it (unknown keys, types); the tests generate cases from it.
+TOP_KEYS: dict[str, type] = {
+    "app": dict,
+    "defaults": dict,
+    "accounts": dict,
+    "environments": dict,
+    "pipeline": dict,
+}
+APP_KEYS: dict[str, type] = {"name": str, "declaration": str}
+ACCOUNT_KEYS: dict[str, type] = {
+    "region": str,
+    "account_id": str,
+    "flow_logs_vpc_id": str,
+    "trail_log_expiry_days": int,
+}
+ENVIRONMENT_KEYS: dict[str, type] = {
+    "account": str,
+    "region": str,
+    "log_retention_days": int,
+    "price_class": str,
+    "frontend_origins": list,
+    "domain_name": str,
+    "certificate_arn": str,
+    "alarm_email": str,
+    "approval": bool,
+    "api_throttle_rate": int,
+    "api_throttle_burst": int,
+    "lambda": dict,
+    "settings": dict,  # the app's own keys: its declaration's Setting()s check them
+}
+LAMBDA_KEYS: dict[str, type] = {"runtime": str, "architecture": str, "memory": int, "timeout": int}
+PIPELINE_KEYS: dict[str, type] = {
+    "account": str,
+    "repository": str,
+    "branch": str,
+    "connection_arn": str,
+    "notification_email": str,
+}
+# Environment keys [defaults] refuses, and why: a value no two environments can share.
+NOT_DEFAULTS: dict[str, str] = {
+    "domain_name": "each environment needs a domain of its own (CloudFront serves a domain "
+    "from one distribution only); set it under [environments.<name>]",
+}
+DEFAULTS_KEYS: dict[str, type] = {
+    key: kind for key, kind in ENVIRONMENT_KEYS.items() if key not in NOT_DEFAULTS
+}
+# Optional environment keys where an empty string means "none": how an environment drops
+# a value its [defaults] give (TOML has no null). Anywhere else an empty string is refused.
+CLEARABLE_KEYS = frozenset({"domain_name", "certificate_arn", "alarm_email"})
+
 # Built-in defaults for the keys an environment may leave out.
 ENVIRONMENT_DEFAULTS: dict[str, Any] = {
     "log_retention_days": 30,
     "price_class": "PriceClass_100",
     "frontend_origins": [],
     "approval": False,
-    "max_upload_mb": 10,
-    "thumbnail_sizes": [256, 1024],
     "api_throttle_rate": 50,
     "api_throttle_burst": 100,
     "lambda": {"runtime": "python3.12", "architecture": "arm64", "memory": 256, "timeout": 10},
+    "settings": {},
 }
-ENVIRONMENT_OPTIONAL = ("domain_name", "certificate_arn", "alarm_email")
-ENVIRONMENT_REQUIRED = ("account", "region")
 ACCOUNT_DEFAULTS: dict[str, Any] = {"trail_log_expiry_days": 365}
 PIPELINE_DEFAULTS: dict[str, Any] = {"branch": "main"}
-PIPELINE_OPTIONAL = ("account", "connection_arn", "notification_email")
 
 
 @cache
@@ -203,52 +258,74 @@ def aws_regions() -> frozenset[str]:
 
 
 class _Reader:
-    """Typed access to one table of the file; every error names its dotted key."""
+    """Typed access to one table of the file; every error names its dotted key.
 
-    def __init__(self, source: str, table: Mapping[str, Any], path: str) -> None:
+    `schema` gives the table's keys and the kind of each (None: a table whose keys are
+    names the file chooses, such as `accounts`, or the app's own `settings`).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        table: Mapping[str, Any],
+        path: str,
+        schema: Mapping[str, type] | None = None,
+    ) -> None:
         self.source = source
         self.table = table
         self.path = path
+        self.schema = schema
 
     def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
+        return f"{self.path}.{key_text(name)}" if self.path else key_text(name)
 
     def fail(self, name: str, reason: str) -> ConfigError:
         return ConfigError(self.source, self.key(name), reason)
 
-    def reject_unknown(self, allowed: Iterable[str]) -> None:
-        allowed = set(allowed)
+    def reject_unknown(self, allowed: Iterable[str] | None = None) -> None:
+        """Refuse a key that is not in `allowed` (default: the schema's keys)."""
+        allowed = set(self.schema or ()) if allowed is None else set(allowed)
         for name in self.table:
             if name not in allowed:
                 hint = ", ".join(sorted(allowed))
                 raise self.fail(name, f"unknown key (allowed: {hint})")
 
-    def get(self, name: str, kind: type | tuple[type, ...], *, required: bool = False) -> Any:
+    def get(self, name: str, *, required: bool = False) -> Any:
+        """The value of `name`, of the kind the schema gives it; None when absent."""
+        assert self.schema is not None, "a table without a schema has no typed keys"
+        return self.typed(name, self.schema[name], required=required)
+
+    def typed(self, name: str, kind: type, *, required: bool = False) -> Any:
         if name not in self.table:
             if required:
                 raise self.fail(name, "is required")
             return None
         value = self.table[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
         # TOML booleans are ints in Python; never accept one where a number is meant.
-        wrong_bool = isinstance(value, bool) and bool not in kinds
-        if wrong_bool or not isinstance(value, kinds):
-            hint = " (quote it)" if str in kinds and isinstance(value, int) else ""
-            raise self.fail(name, f"{show(value)} must be {_kind_name(kinds)}{hint}")
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+            hint = " (quote it)" if kind is str and isinstance(value, int | float) else ""
+            raise self.fail(name, f"{show(value)} must be {_kind_name(kind)}{hint}")
         return value
 
-    def text(self, name: str, pattern: re.Pattern[str], what: str, **kw: Any) -> str | None:
-        value = self.get(name, str, **kw)
-        if value is None or value == "":
-            if kw.get("required"):
-                raise self.fail(name, "is required")
+    def text(self, name: str, pattern: str, what: str, *, required: bool = False) -> str | None:
+        """A string matching `pattern` as a whole, in ASCII; None when absent or cleared.
+
+        An empty string is refused, never read as absent, except for the CLEARABLE_KEYS
+        of an environment's table.
+        """
+        value = self.get(name, required=required)
+        if value is None:
             return None
-        if not pattern.match(value):
+        if value == "":
+            if self.schema is ENVIRONMENT_KEYS and name in CLEARABLE_KEYS:
+                return None
+            raise self.fail(name, "is required" if required else "is empty; leave the key out")
+        if not full_match(pattern, value):
             raise self.fail(name, f"{show(value)} is not {what}")
         return value
 
-    def choice(self, name: str, choices: Iterable[Any], kind: type, what: str) -> Any:
-        value = self.get(name, kind, required=True)
+    def choice(self, name: str, choices: Iterable[Any], what: str) -> Any:
+        value = self.get(name, required=True)
         choices = tuple(choices)
         if value not in choices:
             listed = ", ".join(str(c) for c in choices)
@@ -256,32 +333,30 @@ class _Reader:
         return value
 
     def number(self, name: str, low: int, high: int) -> int:
-        value = self.get(name, int, required=True)
+        value = self.get(name, required=True)
         if not low <= value <= high:
             raise self.fail(name, f"{value} is out of range ({low} to {high})")
         return value
 
     def region(self, name: str) -> str:
-        value = self.get(name, str, required=True)
+        value = self.get(name, required=True)
         if value not in aws_regions():
             raise self.fail(name, f"{show(value)} is not an AWS region")
         return value
 
-    def table_at(self, name: str) -> _Reader:
-        value = self.get(name, dict, required=True)
-        return _Reader(self.source, value, self.key(name))
+    def account(self, name: str, accounts: Mapping[str, Account]) -> Account:
+        value = self.get(name, required=True)
+        if value not in accounts:
+            known = ", ".join(accounts) or "none declared"
+            raise self.fail(name, f"{show(value)} is not a declared account ({known})")
+        return accounts[value]
+
+    def table_at(self, name: str, schema: Mapping[str, type] | None = None) -> _Reader:
+        value = self.typed(name, dict, required=True)
+        return _Reader(self.source, value, self.key(name), schema)
 
 
-def show(value: Any) -> str:
-    """A value as the TOML file spells it: true, 12, 'text', [1, 2]."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(show(item) for item in value) + "]"
-    return repr(value)
-
-
-def _kind_name(kinds: tuple[type, ...]) -> str:
+def _kind_name(kind: type) -> str:
     names = {
         str: "a string",
         int: "a whole number",
@@ -290,7 +365,7 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
         dict: "a table",
         float: "a number",
     }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    return names.get(kind, kind.__name__)
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -304,7 +379,12 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+# -- the tables -------------------------------------------------------------------------
+
+
+def apply_overrides(
+    raw: dict[str, Any], overrides: Iterable[str], source: str = DEFAULT_CONFIG_FILE
+) -> dict[str, Any]:
     """Apply `--set a.b.c=VALUE` pairs (VALUE read as a TOML value, else as text)."""
     data = raw
     for item in overrides:
@@ -313,37 +393,42 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
         text = text.strip()
         if not sep or not all(keys):
             raise ConfigError(
-                "--set", item, "expected KEY.PATH=VALUE, e.g. environments.dev.region=eu-west-1"
+                "--set",
+                one_line(item),
+                "expected KEY.PATH=VALUE, e.g. environments.dev.region=eu-west-1",
             )
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
+        except RecursionError:
+            reason = f"nested more than {MAX_NESTING} levels deep"
+            raise ConfigError(source, dotted(*keys), reason) from None
         patch: dict[str, Any] = {keys[-1]: value}
         for key in reversed(keys[:-1]):
             patch = {key: patch}
+        check_nesting(patch, source)  # before merging, which recurses
         data = _merge(data, patch)
     return data
 
 
 def _parse_lambda(reader: _Reader) -> LambdaDefaults:
-    reader.reject_unknown(ENVIRONMENT_DEFAULTS["lambda"])
+    reader.reject_unknown()
     return LambdaDefaults(
-        runtime=reader.choice("runtime", LAMBDA_RUNTIMES, str, "a supported Python runtime"),
-        architecture=reader.choice("architecture", ARCHITECTURES, str, "a Lambda architecture"),
+        runtime=reader.choice("runtime", LAMBDA_RUNTIMES, "a supported Python runtime"),
+        architecture=reader.choice("architecture", ARCHITECTURES, "a Lambda architecture"),
         memory=reader.number("memory", 128, 10240),
         timeout=reader.number("timeout", 1, 900),
     )
 
 
 def _parse_account(source: str, name: str, table: Mapping[str, Any]) -> Account:
-    reader = _Reader(source, _merge(ACCOUNT_DEFAULTS, table), f"accounts.{name}")
-    reader.reject_unknown(["account_id", "region", "flow_logs_vpc_id", *ACCOUNT_DEFAULTS])
-    if not ENV_NAME.match(name):
+    path = dotted("accounts", name)
+    reader = _Reader(source, _merge(ACCOUNT_DEFAULTS, table), path, ACCOUNT_KEYS)
+    reader.reject_unknown()
+    if not full_match(ENV_NAME, name):
         raise ConfigError(
-            source,
-            f"accounts.{name}",
-            "name must start with a letter: 1-10 lowercase letters/digits",
+            source, path, "name must start with a letter: 1-10 lowercase letters/digits"
         )
     return Account(
         name=name,
@@ -354,48 +439,105 @@ def _parse_account(source: str, name: str, table: Mapping[str, Any]) -> Account:
     )
 
 
-def _parse_settings(reader: _Reader) -> dict[str, Any]:
-    """Every environment setting but account and region, validated, by Environment field."""
-    origins = reader.get("frontend_origins", list, required=True)
+def _parse_settings(
+    reader: _Reader, declaration: App, *, partial: bool = False, own: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Every environment setting but account and region, validated, by Environment field.
+
+    `partial`: the [defaults] table, checked alone (no setting is required there).
+    `own`: the keys the environment's own table gives; a certificate_arn from [defaults]
+    serves only the environments that set a domain_name.
+    """
+    origins = reader.get("frontend_origins", required=True)
     for index, origin in enumerate(origins):
-        if not isinstance(origin, str) or not ORIGIN.match(origin):
+        if not isinstance(origin, str) or not full_match(ORIGIN, origin):
             raise ConfigError(
                 reader.source,
-                reader.key(f"frontend_origins[{index}]"),
+                f"{reader.key('frontend_origins')}[{index}]",
                 f"{show(origin)} is not an origin like https://app.example.com",
             )
-    sizes = reader.get("thumbnail_sizes", list, required=True)
-    if (
-        not sizes
-        or len(sizes) > 2
-        or len(set(sizes)) != len(sizes)
-        or any(isinstance(s, bool) or not isinstance(s, int) or not 16 <= s <= 4096 for s in sizes)
-    ):
-        raise reader.fail(
-            "thumbnail_sizes", f"{show(sizes)} must be one or two different sizes from 16 to 4096"
-        )
     domain = reader.text("domain_name", DOMAIN, "a domain name")
     certificate = reader.text("certificate_arn", ACM_ARN, "an ACM certificate ARN in us-east-1")
     if domain and not certificate:
         raise reader.fail("certificate_arn", "is required because domain_name is set")
     if certificate and not domain:
-        raise reader.fail("domain_name", "is required because certificate_arn is set")
+        if not partial and "certificate_arn" in own:
+            raise reader.fail("domain_name", "is required because certificate_arn is set")
+        certificate = None
     return {
         "log_retention_days": reader.choice(
-            "log_retention_days", LOG_RETENTION_DAYS, int, "a retention CloudWatch Logs accepts"
+            "log_retention_days", LOG_RETENTION_DAYS, "a retention CloudWatch Logs accepts"
         ),
-        "lambda_defaults": _parse_lambda(reader.table_at("lambda")),
-        "price_class": reader.choice("price_class", PRICE_CLASSES, str, "a CloudFront price class"),
+        "lambda_defaults": _parse_lambda(reader.table_at("lambda", LAMBDA_KEYS)),
+        "price_class": reader.choice("price_class", PRICE_CLASSES, "a CloudFront price class"),
         "frontend_origins": tuple(origins),
         "domain_name": domain,
         "certificate_arn": certificate,
         "alarm_email": reader.text("alarm_email", EMAIL, "an e-mail address"),
-        "approval": reader.get("approval", bool, required=True),
-        "max_upload_mb": reader.number("max_upload_mb", 1, 5120),
-        "thumbnail_sizes": tuple(sizes),
+        "approval": reader.get("approval", required=True),
         "api_throttle_rate": reader.number("api_throttle_rate", 1, 10000),
         "api_throttle_burst": reader.number("api_throttle_burst", 1, 5000),
+        "settings": _parse_app_settings(reader.table_at("settings"), declaration, partial=partial),
     }
+
+
+def _parse_app_settings(
+    reader: _Reader, declaration: App, *, partial: bool = False
+) -> dict[str, Any]:
+    """The app's own settings: only those it declares, each checked by its declared schema.
+
+    `partial` checks what is given without requiring the rest (`[defaults.settings]`:
+    each environment may give a required setting itself).
+    """
+    declared = {setting.name: setting for setting in declaration.settings}
+    if not declared:
+        for name in reader.table:
+            raise reader.fail(name, "unknown key: the app declares no settings")
+    reader.reject_unknown(declared)
+    values = {}
+    for name, setting in declared.items():
+        value = reader.table.get(name, setting.default)
+        if value is None:
+            if partial:
+                continue
+            raise reader.fail(name, "is required (the app declares no default)")
+        reason = setting.check(value)
+        if reason is not None:
+            raise reader.fail(name, reason)
+        values[name] = setting.normalized(value)
+    return values
+
+
+def _parse_defaults(
+    top: _Reader, accounts: Mapping[str, Account], declaration: App
+) -> Mapping[str, Any]:
+    """`[defaults]`: environment keys for every environment, checked alone first, so a bad
+    default is reported as `defaults.<key>` and not once per environment."""
+    reader = _Reader(top.source, top.get("defaults") or {}, "defaults", DEFAULTS_KEYS)
+    for name, reason in NOT_DEFAULTS.items():
+        if name in reader.table:
+            raise reader.fail(name, f"cannot be a default: {reason}")
+    reader.reject_unknown()
+    merged = _Reader(
+        top.source, _merge(ENVIRONMENT_DEFAULTS, reader.table), "defaults", ENVIRONMENT_KEYS
+    )
+    _parse_settings(merged, declaration, partial=True)
+    account = merged.account("account", accounts) if "account" in reader.table else None
+    if "region" in reader.table:
+        region = merged.region("region")
+        if account is not None:
+            _same_region(merged, region, account)
+    return reader.table
+
+
+def _same_region(reader: _Reader, region: str, account: Account) -> None:
+    if region != account.region:
+        raise reader.fail(
+            "region",
+            f"{show(region)} differs from {dotted('accounts', account.name, 'region')} "
+            f"{show(account.region)}; Lambda code is served from that region's "
+            "artifact bucket",
+        )
 
 
 def _parse_environment(
@@ -404,29 +546,23 @@ def _parse_environment(
     table: Mapping[str, Any],
     defaults: Mapping[str, Any],
     accounts: Mapping[str, Account],
+    declaration: App,
 ) -> Environment:
-    path = f"environments.{name}"
-    if not ENV_NAME.match(name):
+    path = dotted("environments", name)
+    if not full_match(ENV_NAME, name):
         raise ConfigError(
             source, path, "name must start with a letter: 1-10 lowercase letters/digits"
         )
-    reader = _Reader(source, _merge(_merge(ENVIRONMENT_DEFAULTS, defaults), table), path)
-    reader.reject_unknown([*ENVIRONMENT_DEFAULTS, *ENVIRONMENT_OPTIONAL, *ENVIRONMENT_REQUIRED])
-
-    account_name = reader.get("account", str, required=True)
-    if account_name not in accounts:
-        known = ", ".join(accounts) or "none declared"
-        raise reader.fail("account", f"{show(account_name)} is not a declared account ({known})")
-    settings = _parse_settings(reader)
+    merged = _merge(_merge(ENVIRONMENT_DEFAULTS, defaults), table)
+    reader = _Reader(source, merged, path, ENVIRONMENT_KEYS)
+    reader.reject_unknown()
+    for required in ("account", "region"):
+        if required not in merged:
+            raise reader.fail(required, "is required (in the environment or in [defaults])")
+    account = reader.account("account", accounts)
+    settings = _parse_settings(reader, declaration, own=table)
     region = reader.region("region")
-    account = accounts[account_name]
-    if region != account.region:
-        raise reader.fail(
-            "region",
-            f"{show(region)} differs from accounts.{account_name}.region "
-            f"{show(account.region)}; Lambda code is served from that region's "
-            "artifact bucket",
-        )
+    _same_region(reader, region, account)
     return Environment(name=name, account=account, region=region, **settings)
 
 
@@ -438,11 +574,11 @@ def _parse_pipeline(
     The pipeline deploys the environments of its own account only, so an account
     without one has nothing to deploy and is refused.
     """
-    reader.reject_unknown([*PIPELINE_DEFAULTS, *PIPELINE_OPTIONAL, "repository"])
-    account_name = reader.get("account", str) or next(iter(accounts))
-    if account_name not in accounts:
-        known = ", ".join(accounts)
-        raise reader.fail("account", f"{show(account_name)} is not a declared account ({known})")
+    reader.reject_unknown()
+    if "account" in reader.table:
+        account_name = reader.account("account", accounts).name
+    else:
+        account_name = next(iter(accounts))
     if not any(env.account.name == account_name for env in environments.values()):
         raise reader.fail(
             "account",
@@ -476,22 +612,41 @@ def _parse_pipeline(
     )
 
 
-def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> AppConfig:
-    """Validate an already-read TOML document; raise ConfigError on the first problem."""
-    top = _Reader(source, raw, "")
-    top.reject_unknown(["app", "defaults", "accounts", "environments", "pipeline"])
-    app = top.table_at("app")
-    app.reject_unknown(["name"])
+def _declaration_path(app: _Reader) -> str:
+    """`[app] declaration`, or app.py when the key is left out (never when it is empty)."""
+    from infra.app.load import DEFAULT_DECLARATION
+
+    relative = app.get("declaration")
+    if relative is None:
+        return DEFAULT_DECLARATION
+    if not relative.strip() or relative != relative.strip() or not relative.isprintable():
+        raise app.fail("declaration", f"{show(relative)} is not a path to a .py file or a package")
+    return relative
+
+
+def parse_config(
+    raw: Mapping[str, Any],
+    source: str = DEFAULT_CONFIG_FILE,
+    *,
+    root: Path = Path("."),
+    declaration: App | None = None,
+) -> AppConfig:
+    """Validate an already-read TOML document; raise ConfigError on the first problem.
+
+    Without `declaration`, the app is imported from `[app] declaration` under `root`.
+    """
+    check_nesting(raw, source)
+    top = _Reader(source, raw, "", TOP_KEYS)
+    top.reject_unknown()
+    app = top.table_at("app", APP_KEYS)
+    app.reject_unknown()
     name = app.text(
         "name", APP_NAME, "an app name (3-20 lowercase letters, digits, hyphens)", required=True
     )
+    if declaration is None:
+        from infra.app.load import load_declaration
 
-    defaults_reader = _Reader(source, top.get("defaults", dict) or {}, "defaults")
-    defaults_reader.reject_unknown(ENVIRONMENT_DEFAULTS)
-    # Checked on their own first, so a bad default is reported as `defaults.<key>`.
-    _parse_settings(
-        _Reader(source, _merge(ENVIRONMENT_DEFAULTS, defaults_reader.table), "defaults")
-    )
+        declaration = load_declaration(root / _declaration_path(app), source)
 
     account_tables = top.table_at("accounts")
     if not account_tables.table:
@@ -500,6 +655,7 @@ def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> A
         key: _parse_account(source, key, account_tables.table_at(key).table)
         for key in account_tables.table
     }
+    defaults = _parse_defaults(top, accounts, declaration)
     environment_tables = top.table_at("environments")
     if not environment_tables.table:
         raise ConfigError(source, "environments", "declare at least one environment")
@@ -508,20 +664,24 @@ def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> A
         if key in accounts:
             raise ConfigError(
                 source,
-                f"environments.{key}",
+                dotted("environments", key),
                 "name is also an account's; template folders would collide",
             )
         table = environment_tables.table_at(key).table
-        environments[key] = _parse_environment(source, key, table, defaults_reader.table, accounts)
+        environments[key] = _parse_environment(source, key, table, defaults, accounts, declaration)
     pipeline = None
     if "pipeline" in top.table:
         table = _merge(PIPELINE_DEFAULTS, top.table_at("pipeline").table)
-        pipeline = _parse_pipeline(_Reader(source, table, "pipeline"), accounts, environments)
+        pipeline = _parse_pipeline(
+            _Reader(source, table, "pipeline", PIPELINE_KEYS), accounts, environments
+        )
     return AppConfig(
         name=name,
         accounts=accounts,
         environments=environments,
         source=source,
+        declaration=declaration,
+        root=root,
         pipeline=pipeline,
     )
 
@@ -529,13 +689,15 @@ def parse_config(raw: Mapping[str, Any], source: str = DEFAULT_CONFIG_FILE) -> A
 def load_config(path: str | Path = DEFAULT_CONFIG_FILE, overrides: Iterable[str] = ()) -> AppConfig:
     """Read, override and validate the config file."""
     path = Path(path)
-    source = path.name if path.parent == Path(".") else str(path)
+    source = one_line(path.name if path.parent == Path(".") and path.name else str(path))
+    if path.is_dir():
+        raise ConfigError(source, "", "is a folder; pass --config the path of the settings file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(source, "", "file not found (pass --config PATH)") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(source, "", f"not valid TOML: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(source, "", f"cannot read: {err}") from None
-    return parse_config(apply_overrides(raw, overrides), source)
+    raw = read_toml(text, source)
+    check_nesting(raw, source)  # before --set merges into it, which recurses
+    return parse_config(apply_overrides(raw, overrides, source), source, root=path.parent)

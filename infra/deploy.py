@@ -1,7 +1,8 @@
 """Deploy and destroy one stack: change set, gate, execute, follow, report.
 
 The pipeline does the same steps with CodePipeline's CloudFormation actions and the `gate`
-command; this module is the workstation's way (`deploy`, `bootstrap`, `destroy`).
+command; this module is the workstation's way (`deploy`, `bootstrap`, `destroy`). The gate
+comes in as `judge`, so this module knows what a verdict looks like but not how it is made.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from infra.aws import aws_errors
 from infra.changesets import (
@@ -19,10 +20,11 @@ from infra.changesets import (
     change_table,
     create_change_set,
     discard,
+    parse_template,
+    retains,
     stack_status,
 )
 from infra.errors import InfraError
-from infra.gate import GateReport, evaluate_change_set
 from infra.stack_events import Echo, follow, seen_so_far
 from infra.targets import StackTarget
 
@@ -42,6 +44,22 @@ class GateRefused(InfraError):
     """The gate stopped a change set; the reasons were printed one per line."""
 
 
+class Judgement(Protocol):
+    """What a gate says about one change set (the gate's GateReport is one)."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def blocking(self) -> tuple[str, ...]: ...
+
+    @property
+    def iam(self) -> tuple[str, ...]: ...
+
+
+Judge = Callable[[ChangeSet], Judgement]
+
+
 def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
     with aws_errors(f"{stack}: reading outputs"):
         described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
@@ -49,16 +67,9 @@ def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
 
 
 def stack_resources(cfn: Any, stack: str) -> list[dict]:
-    resources: list[dict] = []
-    token: str | None = None
-    while True:
-        extra = {"NextToken": token} if token else {}
-        with aws_errors(f"{stack}: listing resources"):
-            page = cfn.list_stack_resources(StackName=stack, **extra)
-        resources += page.get("StackResourceSummaries", [])
-        token = page.get("NextToken")
-        if not token:
-            return resources
+    pages = cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
+    with aws_errors(f"{stack}: listing resources"):
+        return [r for page in pages for r in page.get("StackResourceSummaries", [])]
 
 
 def resource_line(resource: dict) -> str:
@@ -97,7 +108,7 @@ def clear_failed_creation(
         raise InfraError(f"{stack}: could not delete the rolled-back stack: {outcome.status}")
 
 
-def report_gate(report: GateReport, echo: Echo, warn: Echo) -> None:
+def report_gate(report: Judgement, echo: Echo, warn: Echo) -> None:
     for line in report.iam:
         echo(f"iam: {line}")
     for line in report.blocking:
@@ -109,12 +120,13 @@ def deploy_stack(
     target: StackTarget,
     echo: Echo,
     *,
+    judge: Judge,
     warn: Echo | None = None,
     role_arn: str | None = None,
     upload: Uploader | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Deployed:
-    """Change set -> gate -> execute -> follow; "no changes" is a success."""
+    """Change set -> `judge` -> execute -> follow; "no changes" is a success."""
     warn = warn or echo
     stack = target.stack_name
     status = stack_status(cfn, stack)
@@ -127,7 +139,7 @@ def deploy_stack(
     echo(f"{stack}: {len(change_set.changes)} changes ({change_set.kind.lower()})")
     for line in change_table(change_set.changes):
         echo(f"  {line}")
-    report = evaluate_change_set(cfn, stack, change_set.name)
+    report = judge(change_set)
     report_gate(report, echo, warn)
     if not report.passed:
         discard(cfn, change_set)
@@ -181,8 +193,6 @@ def destroy_stack(
 
 def retained_resources(cfn: Any, stack: str) -> list[dict]:
     """The stack's resources whose DeletionPolicy keeps them when the stack goes."""
-    from infra.gate import parse_template
-
     with aws_errors(f"{stack}: reading the deployed template"):
         template = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
     policies = {
@@ -192,8 +202,7 @@ def retained_resources(cfn: Any, stack: str) -> list[dict]:
     return [
         r
         for r in stack_resources(cfn, stack)
-        if policies.get(r.get("LogicalResourceId")) in ("Retain", "RetainExceptOnCreate")
-        and r.get("PhysicalResourceId")
+        if retains(policies.get(r.get("LogicalResourceId"))) and r.get("PhysicalResourceId")
     ]
 
 

@@ -41,15 +41,14 @@ def new_events(cfn: Any, stack: str, seen: set[str]) -> list[dict]:
 
 
 def _events(cfn: Any, stack: str) -> Iterator[dict]:
-    token: str | None = None
+    """The stack's events, newest first, one page read at a time: callers stop early."""
+    pages = iter(cfn.get_paginator("describe_stack_events").paginate(StackName=stack))
     while True:
-        extra = {"NextToken": token} if token else {}
         with aws_errors(f"{stack}: reading stack events"):
-            page = cfn.describe_stack_events(StackName=stack, **extra)
-        yield from page.get("StackEvents", [])
-        token = page.get("NextToken")
-        if not token:
+            page = next(pages, None)
+        if page is None:
             return
+        yield from page.get("StackEvents", [])
 
 
 def event_line(event: dict, elapsed: float) -> str:

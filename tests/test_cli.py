@@ -1,8 +1,9 @@
 """`python -m infra render`: what it writes, what it prints, and that it never half-writes.
 
 Runs the shipped `infra.toml` from the repository root through click's runner; the
-output folder is always a fresh temporary one. Over-limit stacks are made by giving
-the backend stack synthetic functions, the way a growing app would.
+output folder is always a fresh temporary one. Over-limit stacks are made by declaring
+the shipped app with more functions, the way a growing app would, and rendering it
+through `config_for` and `infra.render.render`; nothing is patched to swap the app.
 """
 
 from __future__ import annotations
@@ -17,15 +18,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from awacs import dynamodb
 from click.testing import CliRunner, Result
 
-from benchmarks.render import synthetic_functions
+from benchmarks.render import synthetic_app
+from infra.app import (
+    App,
+    Function,
+    Schedule,
+    Site,
+    Table,
+)
 from infra.cli import cli
-from infra.config import load_config
-from infra.functions import FUNCTIONS
+from infra.commands.render import print_table
+from infra.config import AppConfig, load_config
+from infra.errors import TemplateLimitError
+from infra.layout import account_stacks, environment_stacks
 from infra.render import MAX_INLINE_TEMPLATE_BYTES, MAX_RESOURCES
-from infra.stack import StackContext
-from infra.stacks import ACCOUNT_STACKS, ENVIRONMENT_STACKS, BackendStack
+from infra.render import render as render_config
+from tests.support.apps import config_for, reference_app
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "infra.toml"
@@ -86,14 +97,15 @@ def expected_files(environments: list[str] | None = None) -> list[str]:
     config = load_config(CONFIG)
     envs = environments or list(config.environments)
     accounts = {config.environments[env].account for env in envs}
-    names = [
-        f"{a.name}/{s.name}.json"
-        for a in accounts
-        for s in ACCOUNT_STACKS
-        if s.wanted(StackContext(config, a))
-    ]
-    names += [f"{e}/{s.name}.json" for e in envs for s in ENVIRONMENT_STACKS]
+    names = [f"{a.name}/{kind.name}.json" for a in accounts for kind in account_stacks(config, a)]
+    names += [f"{e}/{kind.name}.json" for e in envs for kind in environment_stacks(config)]
     return sorted(names)
+
+
+def grown_config(count: int) -> AppConfig:
+    """The shipped infra.toml, for the shipped app grown by `count` functions."""
+    app = synthetic_app(count, reference_app())
+    return config_for(app, CONFIG.read_text(encoding="utf-8"))
 
 
 # -- what render writes and prints ------------------------------------------------------------
@@ -184,14 +196,20 @@ def test_s3_notes_name_exactly_the_templates_over_the_inline_limit(out: Path) ->
     ]
 
 
-def test_template_over_inline_limit_gets_a_note(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(BackendStack, "functions", FUNCTIONS + synthetic_functions(3))
-    result = render(out, "--env", "dev")
-    assert result.exit_code == 0, result.output
-    big = [row for row in table(result.stdout) if row.size > MAX_INLINE_TEMPLATE_BYTES]
+def test_template_over_inline_limit_gets_a_note(
+    out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = render(out / "shipped", "--env", "dev")
+    assert shipped.exit_code == 0, shipped.output
+    [backend] = [row for row in table(shipped.stdout) if row.stack == "dev/backend"]
+    assert backend.size <= MAX_INLINE_TEMPLATE_BYTES  # so the three functions below tip it
+
+    print_table(render_config(grown_config(3), out / "grown", ["dev"]))
+    stdout = capsys.readouterr().out
+    big = [row for row in table(stdout) if row.size > MAX_INLINE_TEMPLATE_BYTES]
     # The pipeline's template (roles with every ARN spelled out) is over the limit already.
     assert [row.stack for row in big] == ["main/pipeline", "dev/backend"]
-    assert s3_notes(result.stdout) == [
+    assert s3_notes(stdout) == [
         f"note: photos-{stack} is over 51200 bytes; it must be deployed from S3 "
         "(the pipeline and deploy do this)."
         for stack in ("main-pipeline", "dev-backend")
@@ -230,50 +248,70 @@ def test_over_a_limit_exits_1_with_one_line_and_writes_nothing(
     assert not out.exists()
 
 
-def add_too_many_functions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Enough functions to push the backend stack past CloudFormation's 500 resources."""
-    monkeypatch.setattr(BackendStack, "functions", FUNCTIONS + synthetic_functions(60))
+# Enough functions to push the backend stack past CloudFormation's 500 resources.
+TOO_MANY_FUNCTIONS = 60
 
 
-def test_over_500_resources_writes_nothing(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    add_too_many_functions(monkeypatch)
-    assert render(out).exit_code == 1
+def test_over_500_resources_writes_nothing(out: Path) -> None:
+    with pytest.raises(TemplateLimitError):
+        render_config(grown_config(TOO_MANY_FUNCTIONS), out)
     assert not out.exists()
 
 
-def test_over_500_resources_is_one_line(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    add_too_many_functions(monkeypatch)
-    result = render(out)
-    assert result.exit_code == 1, result.output
-    [line] = result.stderr.splitlines()
-    assert line == (
+def test_over_500_resources_is_one_line_and_exit_1(out: Path) -> None:
+    with pytest.raises(TemplateLimitError) as raised:
+        render_config(grown_config(TOO_MANY_FUNCTIONS), out)
+    assert raised.value.exit_code == 1
+    assert str(raised.value).splitlines() == [
         f"photos-dev-backend: Maximum number of resources {MAX_RESOURCES} reached "
         "(CloudFormation's limit). Split the stack."
-    )
+    ]
 
 
-def test_over_500_resources_leaves_earlier_output_untouched(
-    out: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_over_500_resources_leaves_earlier_output_untouched(out: Path) -> None:
     assert render(out).exit_code == 0
     before = digests(out)
-    add_too_many_functions(monkeypatch)
-    assert render(out).exit_code == 1
+    with pytest.raises(TemplateLimitError):
+        render_config(grown_config(TOO_MANY_FUNCTIONS), out)
     assert digests(out) == before
 
 
-def test_repeated_env_is_rendered_once(out: Path) -> None:
-    result = render(out, "--env", "dev", "--env", "dev")
-    assert result.exit_code == 0, result.output
-    assert len(table(result.stdout)) == len(expected_files(["dev"]))
+# -- which stacks an app has follows from its declaration --------------------------------------
+
+NOTES = Table("notes", partition_key="pk")
+PURGE = Function(
+    name="purge",
+    code="lambdas/purge",
+    description="Deletes old notes every night",
+    trigger=Schedule("cron(0 3 * * ? *)"),
+    environment={"TABLE_NAME": NOTES.table_name},
+    grants=(NOTES.grant(dynamodb.Scan, dynamodb.DeleteItem),),
+)
 
 
-def test_unwritable_out_is_one_line(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    result = render(blocker / "templates")
-    assert result.exit_code == 1
-    assert len(result.stderr.splitlines()) == 1, result.stderr
+@pytest.mark.parametrize(
+    ("app", "stacks"),
+    [
+        (App(tables=(NOTES,)), ["data"]),
+        (App(tables=(NOTES,), functions=(PURGE,)), ["data", "backend"]),
+        (App(tables=(NOTES,), site=Site("web")), ["data", "frontend"]),
+        (
+            App(tables=(NOTES,), functions=(PURGE,), site=Site("web")),
+            ["data", "backend", "frontend"],
+        ),
+    ],
+    ids=["data-only", "no-site", "no-functions", "everything"],
+)
+def test_an_app_has_the_stacks_its_declaration_needs(
+    app: App, stacks: list[str], out: Path
+) -> None:
+    """No backend without functions, no frontend without a site; base in every account."""
+    rendered = render_config(config_for(app), out)
+    assert [f"{r.scope}/{r.stack}" for r in rendered] == [
+        "main/base",
+        *(f"dev/{stack}" for stack in stacks),
+    ]
+    assert files(out) == sorted(["main/base.json", *(f"dev/{stack}.json" for stack in stacks)])
 
 
 # -- the real process ------------------------------------------------------------------------

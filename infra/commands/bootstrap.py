@@ -13,15 +13,16 @@ import click
 from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
+    environment_session,
     print_outputs,
     warn,
-    workstation,
 )
 from infra.config import AppConfig
 from infra.deploy import Deployed, deploy_stack
+from infra.environment_session import build
 from infra.errors import InfraError
+from infra.gate.evaluation import change_set_judge
 from infra.targets import environment_targets
-from infra.workstation import build
 
 CONNECTIONS_URL = "https://console.aws.amazon.com/codesuite/settings/connections"
 
@@ -59,23 +60,26 @@ def bootstrap_command(
     endpoint_url: str | None,
 ) -> None:
     """Deploy the base and pipeline stacks of the environment's account."""
-    station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    config = station.config
+    session = environment_session(
+        config_path, overrides, environments, profile, region, endpoint_url
+    )
+    config = session.config
     if config.pipeline is None:
         raise InfraError(f"{config.source}: pipeline: missing; bootstrap sets up the pipeline")
-    account = station.environment.account.name
+    account = session.environment.account.name
     if config.pipeline.account != account:
         raise InfraError(
             f"{config.source}: pipeline.account is {config.pipeline.account!r}, but "
-            f"{station.environment.name} lives in {account!r}"
+            f"{session.environment.name} lives in {account!r}"
         )
-    station.check_account()
-    build(station, out, package=False)
-    targets = environment_targets(config, station.environment, ("base", "pipeline"), out)
-    upload = station.template_upload()  # the pipeline's template goes through S3
+    session.check_account()
+    build(session, out, package=False)
+    targets = environment_targets(config, session.environment, ("base", "pipeline"), out)
+    upload = session.template_upload()  # the pipeline's template goes through S3
+    cfn = session.cloudformation
+    judge = change_set_judge(cfn)
     deployed = [
-        deploy_stack(station.cloudformation, target, echo, warn=warn, upload=upload)
-        for target in targets
+        deploy_stack(cfn, target, echo, judge=judge, warn=warn, upload=upload) for target in targets
     ]
     for item in deployed:
         echo(f"{item.stack}: {item.result}")

@@ -1,4 +1,8 @@
-"""`python -m infra deploy`: render, package, upload, then change set, gate and execute."""
+"""`python -m infra deploy`: render, package, upload, then change set, gate and execute.
+
+`--allow` (or INFRA_GATE_ALLOW) lets named findings through the gate; each one is printed,
+and one that matches nothing in the stacks deployed is an error.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,18 @@ from pathlib import Path
 
 import click
 
+from infra.commands.gate import allow_option
 from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
+    environment_session,
     print_outputs,
     role_option,
     stacks_argument,
     warn,
-    workstation,
 )
-from infra.deploy import deploy_stack
-from infra.workstation import prepare, upload_functions
+from infra.environment_session import deploy_environment
+from infra.gate.allowances import Allowances
 
 
 @click.command("deploy")
@@ -25,6 +30,7 @@ from infra.workstation import prepare, upload_functions
 @stacks_argument
 @out_option
 @role_option
+@allow_option
 @aws_options
 def deploy_command(
     config_path: Path,
@@ -33,19 +39,17 @@ def deploy_command(
     stacks: tuple[str, ...],
     out: Path,
     role_arn: str | None,
+    allow: tuple[str, ...],
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
 ) -> None:
-    """Deploy an environment's stacks (default: data, backend, frontend) in dependency order."""
-    station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    targets, zips = prepare(station, stacks, out)
-    station.require_deployed(targets)
-    upload = station.template_upload()
-    for target in targets:
-        if target.kind == "backend":
-            upload_functions(station, zips, echo)
-        deployed = deploy_stack(
-            station.cloudformation, target, echo, warn=warn, role_arn=role_arn, upload=upload
-        )
+    """Deploy an environment's stacks (default: all of them) in dependency order."""
+    session = environment_session(
+        config_path, overrides, environments, profile, region, endpoint_url
+    )
+    allowances = Allowances.parse(allow)
+    for deployed in deploy_environment(
+        session, stacks, out, echo=echo, warn=warn, allowances=allowances, role_arn=role_arn
+    ):
         print_outputs(deployed.stack, deployed.outputs)

@@ -1,7 +1,8 @@
 """`python -m infra destroy`: delete stacks in reverse dependency order, saying what stays.
 
-Data lives in base and data; those need --force. Retained resources (tables, buckets, keys,
-the user pool) are never deleted by CloudFormation; they are listed so nobody forgets them.
+Stacks that hold data (base, data, pipeline: `infra.layout`) need --force. Retained
+resources (tables, buckets, keys, the user pool) are never deleted by CloudFormation; they
+are listed so nobody forgets them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ import click
 
 from infra.changesets import stack_status
 from infra.commands.options import aws_options, config_options, one_env_option, out_option
-from infra.commands.stack_options import echo, stacks_argument, workstation
-from infra.constants import ENVIRONMENT_STACK_NAMES
+from infra.commands.stack_options import echo, environment_session, stacks_argument
 from infra.deploy import destroy_stack
+from infra.environment_session import EnvironmentSession
 from infra.errors import InfraError
 from infra.render import render
-from infra.targets import StackTarget, check_stack_names, environment_targets
-from infra.workstation import Workstation
-
-GUARDED = ("base", "data", "pipeline")
-UNGUARDED = ("backend", "frontend")
+from infra.targets import StackTarget, all_stacks, check_stack_names, environment_targets
 
 
 @click.command("destroy")
@@ -29,7 +26,7 @@ UNGUARDED = ("backend", "frontend")
 @one_env_option
 @stacks_argument
 @out_option
-@click.option("--force", is_flag=True, help="Allow destroying base, data and pipeline stacks.")
+@click.option("--force", is_flag=True, help="Allow destroying the stacks that hold data.")
 @aws_options
 def destroy_command(
     config_path: Path,
@@ -42,40 +39,41 @@ def destroy_command(
     region: str | None,
     endpoint_url: str | None,
 ) -> None:
-    """Delete an environment's stacks (default: frontend, backend), last deployed first."""
-    station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    config, environment = station.config, station.environment
-    kinds = check_stack_names(config, environment, stacks or UNGUARDED)
-    guarded = [kind for kind in kinds if kind in GUARDED]
+    """Delete an environment's stacks, last deployed first (default: those holding no data)."""
+    session = environment_session(
+        config_path, overrides, environments, profile, region, endpoint_url
+    )
+    config, environment = session.config, session.environment
+    everything = all_stacks(config, environment)
+    names = stacks or tuple(
+        kind.name for kind in everything if not kind.per_account and not kind.holds_data
+    )
+    kinds = check_stack_names(config, environment, names)
+    guarded = [kind.name for kind in kinds if kind.holds_data]
     if guarded and not force:
         raise InfraError(
             f"refusing to destroy {', '.join(guarded)} without --force: "
-            "base and data hold the app's data and the account's trail; pipeline deploys it all"
+            "they hold the app's data, the account's trail or the pipeline that deploys it all"
         )
-    station.check_account()
+    session.check_account()
     render(config, out, [environment.name])
-    targets = environment_targets(config, environment, kinds, out)
+    targets = environment_targets(config, environment, names, out)
     refuse_while_read(
-        station, targets, environment_targets(config, environment, everything(station), out)
+        session,
+        targets,
+        environment_targets(config, environment, [kind.name for kind in everything], out),
     )
     retained: list[str] = []
     for target in reversed(targets):
-        retained += destroy_stack(station.cloudformation, target.stack_name, echo)
+        retained += destroy_stack(session.cloudformation, target.stack_name, echo)
     if retained:
         echo("retained (delete by hand when you are sure):")
         for line in retained:
             echo(f"  {line}")
 
 
-def everything(station: Workstation) -> list[str]:
-    """Every stack this environment's account and environment can have."""
-    pipeline = station.config.pipeline
-    has_pipeline = pipeline is not None and pipeline.account == station.environment.account.name
-    return ["base", *(["pipeline"] if has_pipeline else []), *ENVIRONMENT_STACK_NAMES]
-
-
 def refuse_while_read(
-    station: Workstation, going: list[StackTarget], all_targets: list[StackTarget]
+    session: EnvironmentSession, going: list[StackTarget], all_targets: list[StackTarget]
 ) -> None:
     """A stack that stays deployed must not lose the values it reads from one that goes."""
     names = {target.stack_name for target in going}
@@ -83,7 +81,7 @@ def refuse_while_read(
         if target.stack_name in names:
             continue
         read = [name for name in target.requires if name in names]
-        if read and stack_status(station.cloudformation, target.stack_name) is not None:
+        if read and stack_status(session.cloudformation, target.stack_name) is not None:
             raise InfraError(
                 f"{target.stack_name} is deployed and reads values from {', '.join(read)}: "
                 f"destroy {target.kind} first, or with it"

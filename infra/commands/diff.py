@@ -2,29 +2,39 @@
 
 Creates a change set per stack, prints it and the gate's findings, and deletes it. With
 `--variables FILE` it also writes IAM_BROADENED and SUMMARY as shell assignments, which the
-pipeline's plan action exports to its approval stage.
+pipeline's plan action exports to its approval stage. A finding let through with `--allow`
+(or INFRA_GATE_ALLOW) sets IAM_BROADENED too, so a person approves it.
+
+An environment none of whose stacks exist yet is being created, not broadened: there is
+no deployed IAM to widen, and what it will hold is the reviewed code itself. Its plan says
+"new environment" and leaves IAM_BROADENED false; an environment that wants a person
+before every deploy says `approval = true`. A stack added to an environment that exists,
+which cannot be planned before the stacks it reads are deployed, still asks for a person.
 """
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import click
 
-from infra.changesets import change_table, create_change_set, discard
+from infra.changesets import change_table, create_change_set, discard, stack_status
+from infra.commands.gate import allow_option
 from infra.commands.options import aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
+    environment_session,
     role_option,
     stacks_argument,
-    workstation,
 )
 from infra.deploy import report_gate
+from infra.environment_session import prepare
 from infra.errors import InfraError
 from infra.files import write_atomic
-from infra.gate import evaluate_change_set
-from infra.workstation import prepare
+from infra.gate.allowances import Allowances
+from infra.gate.evaluation import evaluate_change_set
 
 SUMMARY_LIMIT = 900  # CodePipeline's approval CustomData holds 1,000 characters
 
@@ -51,6 +61,7 @@ def reads_unpublished_values(message: str) -> bool:
     default=None,
     help="Also write IAM_BROADENED=... and SUMMARY=... to this file (sourced by the pipeline).",
 )
+@allow_option
 @aws_options
 def diff_command(
     config_path: Path,
@@ -61,20 +72,34 @@ def diff_command(
     role_arn: str | None,
     prebuilt: bool,
     variables: Path | None,
+    allow: tuple[str, ...],
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
 ) -> None:
     """Show each stack's change set (action, logical ID, type, replacement), then delete it."""
-    station = workstation(config_path, overrides, environments, profile, region, endpoint_url)
-    targets, _zips = prepare(station, stacks, out, rebuild=not prebuilt)
-    cfn = station.cloudformation
+    session = environment_session(
+        config_path, overrides, environments, profile, region, endpoint_url
+    )
+    allowances = Allowances.parse(allow)
+    targets, _zips = prepare(session, stacks, out, rebuild=not prebuilt)
+    allowances.require_stacks(target.stack_name for target in targets)
+    cfn = session.cloudformation
+
+    def sqs() -> Any:
+        return session.client("sqs")
+
     summary: list[str] = []
     broadened = False
+    new_environment = all(
+        stack_status(cfn, target.stack_name) in (None, "REVIEW_IN_PROGRESS") for target in targets
+    )
+    if new_environment:
+        summary.append("new environment")
     for target in targets:
         try:
             change_set = create_change_set(
-                cfn, target, role_arn=role_arn, upload=station.template_upload()
+                cfn, target, role_arn=role_arn, upload=session.template_upload()
             )
         except InfraError as err:
             if not reads_unpublished_values(str(err)):
@@ -82,7 +107,10 @@ def diff_command(
             # Unknown changes, perhaps IAM: a person looks before they are deployed.
             echo(f"{target.stack_name}: cannot plan until what it reads is deployed: {err}")
             summary.append(f"{target.kind}: not planned (reads values not published yet)")
-            broadened = True
+            broadened = broadened or not new_environment
+            for entry in allowances.for_stack(target.stack_name):
+                echo(f"--allow {entry.text}: not checked (the stack could not be planned)")
+            allowances.checked.add(target.stack_name)
             continue
         if change_set is None:
             echo(f"{target.stack_name}: no changes")
@@ -92,18 +120,25 @@ def diff_command(
             echo(f"{target.stack_name}: {len(change_set.changes)} changes")
             for line in change_table(change_set.changes):
                 echo(f"  {line}")
-            report = evaluate_change_set(cfn, target.stack_name, change_set.name)
+            report = evaluate_change_set(
+                cfn, target.stack_name, change_set.name, sqs=sqs, allowances=allowances
+            )
+            for allowed in report.allowed:
+                echo(allowed)
             report_gate(report, echo, echo)
         finally:
             discard(cfn, change_set)
-        broadened = broadened or bool(report.iam)
+        broadened = broadened or bool(report.allowed) or (bool(report.iam) and not new_environment)
         replacements = sum(c.replacement in ("True", "Conditional") for c in change_set.changes)
         line = f"{target.kind}: {len(change_set.changes)} changes, {replacements} replacements"
         if report.iam:
             line += f", {len(report.iam)} IAM broadenings"
+        if report.allowed:
+            line += f", {len(report.allowed)} allowed by --allow"
         if report.blocking:
             line += f", BLOCKED by the gate ({len(report.blocking)})"
         summary.append(line)
+    allowances.require_all_checked()
     if variables is not None:
         text = "; ".join(summary)[:SUMMARY_LIMIT]
         write_atomic(

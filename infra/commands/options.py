@@ -1,17 +1,71 @@
-"""Options shared by the commands, each readable from an environment variable too."""
+"""Options shared by the commands, each readable from an environment variable too.
+
+A bad path or endpoint is refused here, before the command runs, as one line and exit
+code 2 (a UsageError the command group prints), not click's usage text.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from infra.config import DEFAULT_CONFIG_FILE, AppConfig, load_config
+from infra.aws import check_endpoint_url
+from infra.config import DEFAULT_CONFIG_FILE, AppConfig, load_config, one_line
 from infra.constants import DEFAULT_TEMPLATES_OUT as DEFAULT_OUT
+from infra.errors import UsageError
 
 F = Callable[..., Any]
+
+
+def _where(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """The option as the user gave it: `--out`, or its variable when it came from there."""
+    if param is None or param.name is None:
+        return "path"
+    envvar = getattr(param, "envvar", None)
+    from_environment = (
+        ctx is not None and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+    )
+    if from_environment and isinstance(envvar, str):
+        return envvar
+    return param.opts[0] if param.opts else param.name
+
+
+class PathParam(click.ParamType):
+    """A file or folder path: empty, or the other kind of thing, is refused in one line.
+
+    An empty path would be the current folder (`Path("")` is `.`): never what was meant.
+    """
+
+    name = "path"
+
+    def __init__(self, kind: str, *, exists: bool = False) -> None:
+        assert kind in ("file", "folder")
+        self.kind = kind
+        self.exists = exists
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        text = os.fspath(value)
+        where = _where(param, ctx)
+        if not text.strip():
+            raise UsageError(f"{where}: the path is empty; give a {self.kind}")
+        path = Path(text)
+        other = path.is_file() if self.kind == "folder" else path.is_dir()
+        if other:
+            other_kind = "file" if self.kind == "folder" else "folder"
+            raise UsageError(f"{where}: {one_line(text)} is a {other_kind}, not a {self.kind}")
+        if self.exists and not path.exists():
+            raise UsageError(f"{where}: {one_line(text)}: no such {self.kind}")
+        return path
+
+
+FILE = PathParam("file")
+FOLDER = PathParam("folder")
+EXISTING_FOLDER = PathParam("folder", exists=True)
 
 
 def config_options(command: F) -> F:
@@ -26,7 +80,7 @@ def config_options(command: F) -> F:
     return click.option(
         "--config",
         "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE,
         default=DEFAULT_CONFIG_FILE,
         show_default=True,
         envvar="INFRA_CONFIG",
@@ -48,7 +102,7 @@ one_env_option = _env("Environment to work on (default: the only one, if there i
 def out_option(command: F) -> F:
     return click.option(
         "--out",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FOLDER,
         default=DEFAULT_OUT,
         show_default=True,
         envvar="INFRA_OUT",
@@ -60,10 +114,23 @@ def read_config(config_path: Path, overrides: tuple[str, ...]) -> AppConfig:
     return load_config(config_path, overrides)
 
 
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--endpoint-url, checked before the command runs (AWS_ENDPOINT_URL and the like are
+    checked where boto3 would read them: `AwsTarget.client`)."""
+    if value is not None:
+        check_endpoint_url(value, "--endpoint-url")
+    return value
+
+
 def aws_options(command: F) -> F:
     """--profile/--region/--endpoint-url; unset, boto3 reads AWS_PROFILE, AWS_REGION, ..."""
+    command = click.option(
+        "--endpoint-url",
+        default=None,
+        callback=_endpoint_url,
+        help="Send AWS calls here (e.g. a local emulator): http:// or https:// and a host.",
+    )(command)
     for name, help_text in (
-        ("--endpoint-url", "Send AWS calls here (e.g. a local emulator)."),
         ("--region", "AWS region (default: the environment's)."),
         ("--profile", "AWS profile from your AWS config."),
     ):

@@ -9,18 +9,17 @@ import click
 
 from infra.artifacts import artifact_bucket_name, upload_zips
 from infra.aws import AwsTarget
-from infra.commands.options import aws_options, config_options, env_option, read_config
+from infra.commands.options import (
+    FOLDER,
+    aws_options,
+    config_options,
+    env_option,
+    read_config,
+)
 from infra.constants import DEFAULT_CACHE_DIR as CACHE_DIR
 from infra.constants import DEFAULT_LAMBDAS_OUT as LAMBDAS_OUT
 from infra.constants import DEFAULT_TEMPLATES_OUT as TEMPLATES_OUT
-from infra.package import (
-    BuiltZip,
-    DependencyCache,
-    Packager,
-    package_environment,
-    pip_install,
-    write_manifest,
-)
+from infra.package import BuiltZip, package_environment, packager_for, write_manifest
 
 
 def progress_printer() -> object:
@@ -35,21 +34,21 @@ def progress_printer() -> object:
 @env_option
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=LAMBDAS_OUT,
     show_default=True,
     help="Folder for the zips and manifest.json.",
 )
 @click.option(
     "--templates",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=TEMPLATES_OUT,
     show_default=True,
     help="Folder for the <env>/<stack>.config.json files.",
 )
 @click.option(
     "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=CACHE_DIR,
     show_default=True,
     envvar="INFRA_CACHE_DIR",
@@ -78,12 +77,10 @@ def package_command(
     """Build one reproducible zip per function (no Docker) and optionally upload them."""
     config = read_config(config_path, overrides)
     selected = [config.environment(name) for name in environments or config.environments]
-    packager = Packager(
-        Path.cwd(), out, DependencyCache(cache_dir, pip_install), progress_printer()
-    )
+    packager = packager_for(config, out, cache_dir, progress_printer())
     built: dict[str, list[BuiltZip]] = {}
     for environment in selected:
-        built[environment.name] = package_environment(packager, config.name, environment, templates)
+        built[environment.name] = package_environment(packager, config, environment, templates)
     write_manifest(out / "manifest.json", built)
 
     for env_name, items in built.items():

@@ -11,11 +11,16 @@ from pathlib import Path
 import click
 
 from infra.aws import AwsTarget
-from infra.commands.options import aws_options, config_options, one_env_option, read_config
+from infra.commands.options import (
+    EXISTING_FOLDER,
+    aws_options,
+    config_options,
+    one_env_option,
+    read_config,
+)
+from infra.errors import UsageError
 from infra.publish import PublishResult, publish_site
 from infra.targets import choose_environment
-
-DEFAULT_WEB = Path("web")
 
 
 def summary(result: PublishResult) -> str:
@@ -23,7 +28,7 @@ def summary(result: PublishResult) -> str:
     if result.invalidation_id is None:
         return f"publish: nothing changed ({plan.unchanged} files in s3://{result.bucket})"
     return (
-        f"publish: {len(plan.uploads)} uploaded, {len(plan.deletes)} deleted, "
+        f"publish: {len(plan.puts)} uploaded, {len(plan.deletes)} deleted, "
         f"{plan.unchanged} unchanged; invalidation {result.invalidation_id} of /*"
     )
 
@@ -33,11 +38,10 @@ def summary(result: PublishResult) -> str:
 @one_env_option
 @click.option(
     "--web",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=DEFAULT_WEB,
-    show_default=True,
+    type=EXISTING_FOLDER,
+    default=None,
     envvar="INFRA_WEB",
-    help="Folder of the web app's files.",
+    help="Folder of the site's files (default: the folder the app's Site declares).",
 )
 @click.option(
     "--invalidate",
@@ -49,7 +53,7 @@ def publish_command(
     config_path: Path,
     overrides: tuple[str, ...],
     environments: tuple[str, ...],
-    web: Path,
+    web: Path | None,
     invalidate: bool,
     profile: str | None,
     region: str | None,
@@ -60,6 +64,9 @@ def publish_command(
     Works on one environment: the one given with --env, or the only one configured.
     """
     config = read_config(config_path, overrides)
+    site = config.declaration.site
+    if site is None:
+        raise UsageError(f"{config.source}: the app declares no site; there is nothing to publish")
     environment = choose_environment(config, environments)
     region_name = region or environment.region
     target = AwsTarget(profile, region, endpoint_url)
@@ -70,7 +77,9 @@ def publish_command(
         app=config.name,
         env=environment.name,
         region=region_name,
-        web=web,
+        site=site,
+        settings=dict(environment.settings),
+        web=web or config.root / site.folder,
         echo=click.echo,
         force_invalidation=invalidate,
     )

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from infra.commands.options import config_options, env_option, out_option, read_config
-from infra.render import MAX_INLINE_TEMPLATE_BYTES, RenderedStack, render
-from infra.table import aligned
+from infra.constants import MAX_INLINE_TEMPLATE_BYTES
+from infra.render import RenderedStack, render
+from infra.text_table import aligned
 
 
 def print_table(rendered: list[RenderedStack]) -> None:

@@ -10,8 +10,8 @@ import click
 
 from infra.aws import AwsTarget
 from infra.commands.options import read_config
+from infra.environment_session import EnvironmentSession
 from infra.targets import choose_environment
-from infra.workstation import Workstation
 
 F = Callable[..., Any]
 
@@ -29,18 +29,18 @@ def role_option(command: F) -> F:
     )(command)
 
 
-def workstation(
+def environment_session(
     config_path: Path,
     overrides: tuple[str, ...],
     environments: tuple[str, ...],
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
-) -> Workstation:
+) -> EnvironmentSession:
     """The configured environment (the one given, or the only one) and AWS access to it."""
     config = read_config(config_path, overrides)
     environment = choose_environment(config, environments)
-    return Workstation(config, environment, AwsTarget(profile, region, endpoint_url))
+    return EnvironmentSession(config, environment, AwsTarget(profile, region, endpoint_url))
 
 
 def echo(line: str) -> None:

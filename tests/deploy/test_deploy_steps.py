@@ -8,6 +8,7 @@ CloudFormation client that answers the same calls with what AWS returns in those
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ def event(number: int, logical_id: str, status: str, reason: str = "") -> dict:
         "ResourceStatus": status,
         "ResourceStatusReason": reason,
     }
+
+
+class OnePage:
+    """A paginator over a scripted call: the script answers everything in one page."""
+
+    def __init__(self, call: Callable[..., dict]) -> None:
+        self.call = call
+
+    def paginate(self, **kwargs: Any) -> Iterator[dict]:
+        yield self.call(**kwargs)
 
 
 class ScriptedCloudFormation:
@@ -68,6 +79,9 @@ class ScriptedCloudFormation:
 
     def delete_stack(self, StackName: str) -> None:
         self.calls.append(("delete", StackName))
+
+    def get_paginator(self, operation: str) -> OnePage:
+        return OnePage(getattr(self, operation))
 
 
 def no_sleep(_seconds: float) -> None:

@@ -13,7 +13,6 @@ real one); the zips, their hashes and keys are otherwise real.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -23,12 +22,9 @@ from typing import Any
 import boto3
 import pytest
 from click.testing import CliRunner, Result
-from troposphere.dynamodb import AttributeDefinition, KeySchema
 
 from infra import cli as cli_module
 from infra.config import LambdaDefaults
-from infra.stack import resource
-from infra.stacks import DataStack
 from tests.conftest import REPO
 
 REGION = "eu-west-1"
@@ -75,9 +71,10 @@ def offline_pip(requirements: Path, target: Path, defaults: LambdaDefaults) -> N
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project as a user has it: infra.toml, the functions and web/."""
+    """A copy of the project as a user has it: infra.toml, app.py, the functions and web/."""
     root = tmp_path_factory.mktemp("project")
     (root / "infra.toml").write_text(CONFIG)
+    shutil.copy(REPO / "app.py", root / "app.py")
     shutil.copytree(REPO / "lambdas", root / "lambdas", ignore=shutil.ignore_patterns("tests"))
     shutil.copytree(REPO / "web", root / "web")
     return root
@@ -239,7 +236,7 @@ def test_stacks_publish_their_values_in_ssm(deployed: str, moto_server: str) -> 
         for p in page["Parameters"]
     }
     data = outputs(moto_server, "photos-dev-data")
-    assert published["/photos/dev/data/TableName"] == "photos-dev-images"
+    assert published["/photos/dev/data/ImagesTableName"] == "photos-dev-images"
     assert published["/photos/dev/data/UploadBucketName"] == data["UploadBucketName"]
     assert (
         published["/photos/dev/backend/ApiUrl"]
@@ -271,24 +268,67 @@ def test_deploy_again_without_changes_updates_nothing(
     assert not pending_change_sets(moto_server, "photos-dev-backend")
 
 
-def more_memory_for_images(patch: pytest.MonkeyPatch) -> None:
-    """What a developer does in infra/functions.py: give one function more memory."""
-    from infra import functions as declared
+# Variants of the reference app as a developer writes them: a declaration beside app.py and a
+# settings file naming it, used with --config. Each builds on app.py's own `app`.
+VARIANT_HEADER = """\
+import dataclasses
+from pathlib import Path
 
-    changed = tuple(
-        dataclasses.replace(spec, memory=512) if spec.name == "images" else spec
-        for spec in declared.FUNCTIONS
-    )
-    patch.setattr("infra.stacks.backend.BackendStack.functions", changed)
+from infra.app.load import load_declaration
+
+reference = load_declaration(Path(__file__).with_name("app.py"), "infra.toml")
+"""
+MORE_MEMORY = """\
+# One function gets more memory.
+app = dataclasses.replace(
+    reference,
+    functions=tuple(
+        dataclasses.replace(function, memory=512) if function.name == "images" else function
+        for function in reference.functions
+    ),
+)
+"""
+BROADER_GRANT = """\
+# The images function may also write items: its role's policy widens.
+from awacs import dynamodb
+
+[images] = reference.tables
+app = dataclasses.replace(
+    reference,
+    functions=tuple(
+        dataclasses.replace(function, grants=(*function.grants, images.grant(dynamodb.PutItem)))
+        if function.name == "images"
+        else function
+        for function in reference.functions
+    ),
+)
+"""
+REKEYED = """\
+# The images table's sort key renamed: CloudFormation would replace the table. Only the
+# data stack is deployed from it, so the app is the reference data alone.
+[images] = reference.tables
+app = dataclasses.replace(
+    reference, tables=(dataclasses.replace(images, sort_key="id"),), functions=(), site=None
+)
+"""
+
+
+def variant(project: Path, name: str, body: str) -> str:
+    """Writes `<name>.py` and `<name>.toml` (infra.toml naming it); returns the --config value."""
+    (project / f"{name}.py").write_text(VARIANT_HEADER + body)
+    settings = CONFIG.replace('name = "photos"\n', f'name = "photos"\ndeclaration = "{name}.py"\n')
+    assert f'declaration = "{name}.py"' in settings
+    (project / f"{name}.toml").write_text(settings)
+    return f"{name}.toml"
 
 
 def test_diff_shows_one_function_change_and_leaves_nothing_behind(
-    deployed: str, infra: Any, moto_server: str, tmp_path: Path
+    deployed: str, infra: Any, project: Path, moto_server: str, tmp_path: Path
 ) -> None:
     variables = tmp_path / "plan.env"
-    with pytest.MonkeyPatch.context() as patch:
-        more_memory_for_images(patch)
-        output = ok(infra("diff", "--env", "dev", "--variables", str(variables)))
+    config = variant(project, "more_memory", MORE_MEMORY)
+
+    output = ok(infra("diff", "--config", config, "--env", "dev", "--variables", str(variables)))
 
     rows = [line.split() for line in output.splitlines() if line.startswith("  Modify")]
     assert rows == [["Modify", "ImagesFunction", "AWS::Lambda::Function", "-"]]
@@ -303,11 +343,28 @@ def test_diff_shows_one_function_change_and_leaves_nothing_behind(
     assert functions(moto_server)["photos-dev-images"]["MemorySize"] == 256
 
 
-def test_diff_of_a_new_environment_plans_what_it_can_and_asks_for_a_person(
+def test_diff_of_a_grant_added_to_a_deployed_environment_asks_for_a_person(
+    deployed: str, infra: Any, project: Path, tmp_path: Path
+) -> None:
+    variables = tmp_path / "plan.env"
+    config = variant(project, "broader_grant", BROADER_GRANT)
+
+    output = ok(infra("diff", "--config", config, "--env", "dev", "--variables", str(variables)))
+
+    assert "ImagesRole" in output
+    lines = variables.read_text().splitlines()
+    assert lines[0] == "export IAM_BROADENED=true"
+    assert "backend: 1 changes, 0 replacements, 1 IAM broadenings" in lines[1]
+    assert "new environment" not in lines[1]
+
+
+def test_diff_of_a_new_environment_plans_what_it_can_and_calls_it_new(
     bootstrapped: str, infra: Any, moto_server: str, tmp_path: Path
 ) -> None:
     """prod is not deployed: data is planned as a new stack; backend and frontend read
-    values data has not published yet, so the plan cannot see their IAM and says so."""
+    values data has not published yet, so the plan cannot see them and says so. Nothing
+    deployed is broadened: creating an environment is not a broadening (prod's own
+    `approval = true` is what stops it for a person)."""
     variables = tmp_path / "plan.env"
 
     output = ok(infra("diff", "--env", "prod", "--variables", str(variables)))
@@ -315,8 +372,10 @@ def test_diff_of_a_new_environment_plans_what_it_can_and_asks_for_a_person(
     assert "photos-prod-data: 24 changes" in output
     assert "photos-prod-backend: cannot plan until what it reads is deployed: " in output
     lines = variables.read_text().splitlines()
-    assert lines[0] == "export IAM_BROADENED=true"
-    assert lines[1].startswith("export SUMMARY='data: 24 changes, 0 replacements, ")
+    assert lines[0] == "export IAM_BROADENED=false"
+    assert lines[1].startswith(
+        "export SUMMARY='new environment; data: 24 changes, 0 replacements, "
+    )
     assert "backend: not planned (reads values not published yet)" in lines[1]
     # Nothing is left: the new stack made for the change set went with it.
     assert not {"photos-prod-data", "photos-prod-backend", "photos-prod-frontend"} & (
@@ -325,12 +384,12 @@ def test_diff_of_a_new_environment_plans_what_it_can_and_asks_for_a_person(
 
 
 def test_memory_change_updates_only_that_function(
-    deployed: str, infra: Any, moto_server: str
+    deployed: str, infra: Any, project: Path, moto_server: str
 ) -> None:
     before = functions(moto_server)
-    with pytest.MonkeyPatch.context() as patch:
-        more_memory_for_images(patch)
-        output = ok(infra("deploy", "--env", "dev", "backend"))
+    config = variant(project, "more_memory", MORE_MEMORY)
+
+    output = ok(infra("deploy", "--config", config, "--env", "dev", "backend"))
 
     after = functions(moto_server)
     assert "photos-dev-backend: 1 changes (update)" in output
@@ -341,38 +400,16 @@ def test_memory_change_updates_only_that_function(
     assert stack(moto_server, "photos-dev-backend")["StackStatus"] == "UPDATE_COMPLETE"
 
 
-class RekeyedDataStack(DataStack):
-    """The data stack with the table's sort key renamed: CloudFormation would replace it."""
-
-    @resource
-    def images_table(self) -> Any:
-        table = DataStack.images_table.func(self)
-        table.AttributeDefinitions = [
-            AttributeDefinition(AttributeName=name, AttributeType="S")
-            for name in ("pk", "id", "gsi1pk", "gsi1sk")
-        ]
-        table.KeySchema = [
-            KeySchema(AttributeName="pk", KeyType="HASH"),
-            KeySchema(AttributeName="id", KeyType="RANGE"),
-        ]
-        return table
-
-
 def test_gate_stops_a_table_replacement_and_nothing_is_lost(
-    deployed: str, infra: Any, moto_server: str
+    deployed: str, infra: Any, project: Path, moto_server: str
 ) -> None:
     dynamodb = client(moto_server, "dynamodb")
     item = {"pk": {"S": "USER#1"}, "sk": {"S": "IMAGE#1"}, "status": {"S": "ready"}}
     dynamodb.put_item(TableName="photos-dev-images", Item=item)
     status_before = stack(moto_server, "photos-dev-data")["StackStatus"]
-    from infra import render as render_module
+    config = variant(project, "rekeyed", REKEYED)
 
-    stacks = tuple(
-        RekeyedDataStack if s is DataStack else s for s in render_module.ENVIRONMENT_STACKS
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(render_module, "ENVIRONMENT_STACKS", stacks)
-        result = infra("deploy", "--env", "dev", "data")
+    result = infra("deploy", "--config", config, "--env", "dev", "data")
 
     assert result.exit_code == 1
     assert (

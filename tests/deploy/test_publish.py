@@ -2,12 +2,15 @@
 invalidations, and the one-line errors when a stack is missing or the web folder is wrong.
 
 Each test starts from an empty moto (reset through its API) holding what the deployed stacks
-would: the site bucket, a CloudFront distribution and the SSM parameters they publish.
+would: the site bucket, a CloudFront distribution and the SSM parameters they share. The app
+is the reference one (a copy of app.py beside the test's infra.toml) unless a test declares
+its own in an app.py of its folder.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +24,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from infra.cli import cli
-from infra.publish import DELETE_BATCH, PUBLISHED
+from infra.publish import DELETE_BATCH
 from tests.conftest import REPO
 
 REGION = "eu-west-1"
@@ -52,12 +55,17 @@ EXPECTED_HEADERS = {
     "assets/photo.png": ("image/png", "max-age=300"),
     ".well-known/security.txt": ("text/plain; charset=utf-8", "max-age=300"),
 }
-VALUES = {
-    "UserPoolId": "eu-west-1_AbCdEf123",
-    "UserPoolClientId": "1example23456789",
-    "ApiUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com",
-    "SiteBucketName": BUCKET,
+USER_POOL_ID = "eu-west-1_AbCdEf123"
+USER_POOL_CLIENT_ID = "1example23456789"
+API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+# What the reference app's Site(config=...) reads, by the stack that shares it.
+REFERENCE_SHARED = {
+    ("data", "UserPoolId"): USER_POOL_ID,
+    ("data", "UserPoolClientId"): USER_POOL_CLIENT_ID,
+    ("backend", "ApiUrl"): API_URL,
 }
+# What publishing itself reads from every app's frontend stack.
+SITE_SHARED = (("frontend", "SiteBucketName"), ("frontend", "DistributionId"))
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,15 @@ class LocalAws:
     def invalidations(self) -> list[str]:
         listing = self.cloudfront.list_invalidations(DistributionId=self.distribution_id)
         return [item["Id"] for item in listing["InvalidationList"].get("Items", [])]
+
+    def share(self, app: str, values: dict[tuple[str, str], str]) -> None:
+        """Put what the stacks of `app`'s dev environment would share, by (stack, name)."""
+        for (stack, name), value in values.items():
+            self.ssm.put_parameter(Name=f"/{app}/dev/{stack}/{name}", Value=value, Type="String")
+
+    def share_site(self, app: str) -> None:
+        """What `app`'s frontend stack would share: the site bucket and the distribution."""
+        self.share(app, dict(zip(SITE_SHARED, (BUCKET, self.distribution_id), strict=True)))
 
 
 def create_distribution(cloudfront: Any) -> str:
@@ -120,20 +137,29 @@ def aws(moto_server: str) -> Iterator[LocalAws]:
     clients["s3"].create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
-    distribution_id = create_distribution(clients["cloudfront"])
-    values = {**VALUES, "DistributionId": distribution_id}
-    for stack, name in PUBLISHED:
-        clients["ssm"].put_parameter(
-            Name=f"/photos/dev/{stack}/{name}", Value=values[name], Type="String"
-        )
-    yield LocalAws(moto_server, distribution_id=distribution_id, **clients)
+    local = LocalAws(
+        moto_server, distribution_id=create_distribution(clients["cloudfront"]), **clients
+    )
+    local.share("photos", REFERENCE_SHARED)
+    local.share_site("photos")
+    yield local
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """A minimal infra.toml without an account id: publish must not need one."""
+    """A minimal infra.toml without an account id (publish must not need one), and app.py."""
     path = tmp_path / "infra.toml"
     path.write_text(CONFIG, encoding="utf-8")
+    shutil.copy(REPO / "app.py", tmp_path / "app.py")
+    return path
+
+
+def declared_app(folder: Path, declaration: str, settings: str) -> Path:
+    """An app of the test's own: its app.py and infra.toml in `folder`; returns the latter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(declaration, encoding="utf-8")
+    path = folder / "infra.toml"
+    path.write_text(settings, encoding="utf-8")
     return path
 
 
@@ -194,12 +220,160 @@ def test_config_json_tells_the_page_where_its_environment_is(
     assert json.loads(aws.objects()["config.json"]) == {
         "app": "photos",
         "environment": "dev",
-        "apiUrl": VALUES["ApiUrl"],
-        "userPoolId": VALUES["UserPoolId"],
-        "userPoolClientId": VALUES["UserPoolClientId"],
+        "apiUrl": API_URL,
+        "userPoolId": USER_POOL_ID,
+        "userPoolClientId": USER_POOL_CLIENT_ID,
         "region": REGION,
+        # The upload limits, so the page refuses a file before asking to upload it.
+        "maxUploadBytes": 10 * 1024 * 1024,
+        "allowedContentTypes": "image/jpeg,image/png,image/webp,image/gif",
     }
     assert not (web / "config.json").exists()
+
+
+SETTINGS_APP = """\
+from infra.app import App, Setting, Site
+
+max_upload_mb = Setting("max_upload_mb", int, default=10, minimum=1, maximum=100)
+sizes = Setting("thumbnail_sizes", list, item=int, default=[256], minimum=16, maximum=4096)
+greeting = Setting("greeting", str, default="Welcome")
+
+app = App(
+    settings=(max_upload_mb, sizes, greeting),
+    site=Site(
+        "web",
+        config={
+            "maxUploadMb": max_upload_mb.text,
+            "maxUploadBytes": max_upload_mb.map(lambda mb: mb * 1024 * 1024),
+            "thumbnailSizes": sizes.text,
+            "greeting": greeting.text,
+            "theme": "dark",
+        },
+    ),
+)
+"""
+# max_upload_mb from the environment over [defaults.settings], thumbnail_sizes from
+# [defaults.settings], greeting from its declared default.
+SETTINGS_CONFIG = f"""\
+[app]
+name = "demo"
+
+[accounts.main]
+region = "{REGION}"
+
+[defaults.settings]
+max_upload_mb = 20
+thumbnail_sizes = [128, 512]
+
+[environments.dev]
+account = "main"
+region = "{REGION}"
+
+[environments.dev.settings]
+max_upload_mb = 25
+"""
+
+
+def test_config_json_holds_the_settings_and_text_the_site_declares(
+    aws: LocalAws, tmp_path: Path, web: Path
+) -> None:
+    config = declared_app(tmp_path / "demo", SETTINGS_APP, SETTINGS_CONFIG)
+    aws.share_site("demo")
+
+    published(aws, config, web)
+
+    # Settings reach config.json as JSON values: numbers stay numbers, lists lists.
+    assert json.loads(aws.objects()["config.json"]) == {
+        "app": "demo",
+        "environment": "dev",
+        "region": REGION,
+        "maxUploadMb": 25,
+        "maxUploadBytes": 25 * 1024 * 1024,
+        "thumbnailSizes": [128, 512],
+        "greeting": "Welcome",
+        "theme": "dark",
+    }
+
+
+DATA_ONLY_APP = """\
+from infra.app import App, Bucket, Site, Table, UserPool
+
+notes = Table("notes", partition_key="pk", sort_key="sk")
+media = Bucket("media", browser_reads=True)
+user_pool = UserPool()
+
+app = App(
+    tables=(notes,),
+    buckets=(media,),
+    user_pool=user_pool,
+    site=Site(
+        "public",
+        config={
+            "userPoolId": user_pool.pool_id,
+            "userPoolClientId": user_pool.client_id,
+            "mediaBucket": media.bucket_name,
+        },
+    ),
+)
+"""
+
+
+def test_a_site_without_an_api_reads_only_the_data_stack(
+    aws: LocalAws, tmp_path: Path, web: Path
+) -> None:
+    """No functions, so no backend stack: nothing under /demo/dev/backend exists or is read.
+
+    Without --web the folder is the one the Site declares, beside infra.toml.
+    """
+    config = declared_app(tmp_path / "demo", DATA_ONLY_APP, CONFIG.replace("photos", "demo"))
+    shutil.copytree(web, tmp_path / "demo" / "public")
+    aws.share(
+        "demo",
+        {
+            ("data", "UserPoolId"): USER_POOL_ID,
+            ("data", "UserPoolClientId"): USER_POOL_CLIENT_ID,
+            ("data", "MediaBucketName"): "demo-dev-data-mediabucket-1a2b3c",
+        },
+    )
+    aws.share_site("demo")
+    args = ["publish", "--config", str(config), "--env", "dev", "--endpoint-url", aws.endpoint]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(aws.objects()["config.json"]) == {
+        "app": "demo",
+        "environment": "dev",
+        "region": REGION,
+        "userPoolId": USER_POOL_ID,
+        "userPoolClientId": USER_POOL_CLIENT_ID,
+        "mediaBucket": "demo-dev-data-mediabucket-1a2b3c",
+    }
+    assert set(aws.objects()) == set(EXPECTED_HEADERS)
+
+
+NO_SITE_APP = """\
+from infra.app import App, Table
+
+app = App(tables=(Table("notes", partition_key="pk"),))
+"""
+
+
+def test_an_app_without_a_site_has_nothing_to_publish(
+    aws: LocalAws, tmp_path: Path, web: Path
+) -> None:
+    config = declared_app(tmp_path / "demo", NO_SITE_APP, CONFIG.replace("photos", "demo"))
+    aws.share_site("demo")
+
+    result = publish(aws, config, web)
+
+    assert result.exit_code == 2  # a usage error
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{config}: the app declares no site; there is nothing to publish"
+    ]
+    assert aws.objects() == {}
+    assert aws.invalidations() == []
 
 
 def test_second_publish_uploads_nothing_and_invalidates_nothing(
@@ -273,7 +447,11 @@ def test_stale_objects_beyond_one_listing_page_are_all_deleted(
     assert set(aws.objects()) == set(EXPECTED_HEADERS)
 
 
-@pytest.mark.parametrize(("stack", "name"), PUBLISHED)
+@pytest.mark.parametrize(
+    ("stack", "name"),
+    [*REFERENCE_SHARED, *SITE_SHARED],
+    ids=[f"{stack}/{name}" for stack, name in [*REFERENCE_SHARED, *SITE_SHARED]],
+)
 def test_a_missing_parameter_names_the_stack_to_deploy(
     aws: LocalAws, config: Path, web: Path, stack: str, name: str
 ) -> None:
