@@ -22,6 +22,7 @@ COMMANDS = {
     "destroy": "infra.commands.destroy:destroy_command",
     "bootstrap": "infra.commands.bootstrap:bootstrap_command",
     "publish": "infra.commands.publish:publish_command",
+    "local": "infra.commands.local:local_group",
 }
 
 

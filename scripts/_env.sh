@@ -5,13 +5,19 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 
+apt_install() {  # apt_install PACKAGE...: Debian packages, as root or through sudo
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 make_venv() {  # make_venv DIR: a virtual environment, installing Debian's venv module if missing
   local dir="$1"
   [ -x "$dir/bin/python" ] && return 0
   if ! "$PYTHON" -m venv "$dir" 2>/dev/null; then
     rm -rf "$dir"
     echo "python3 -m venv is missing; installing Debian's python3-venv" >&2
-    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    apt_install python3-venv
     "$PYTHON" -m venv "$dir"
   fi
   "$dir/bin/python" -m pip install -q --upgrade pip
@@ -38,4 +44,14 @@ ensure_checkov() {
     rm -f .venv-checkov/.installed-* && touch "$stamp"
   fi
   export CHECKOV_BIN="$ROOT/.venv-checkov/bin/checkov"
+}
+
+# The web page's tests drive a real browser: Debian's chromium (Playwright's own download
+# is not used). BROWSER_BIN tells the tests where it is.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "installing Debian's chromium for the browser tests" >&2
+    apt_install chromium
+  fi
+  export BROWSER_BIN="$(command -v chromium)"
 }
