@@ -16,3 +16,7 @@ MAX_TEMPLATE_BYTES = 1_048_576  # from S3
 # the resource when CloudFormation drops it.
 RETAIN = "Retain"
 RETAINING_POLICIES = frozenset({RETAIN, "RetainExceptOnCreate"})
+
+# `--allow` / INFRA_GATE_ALLOW meaning no allowance: CodePipeline variables cannot be empty,
+# so the pipeline's GateAllow variable defaults to this word.
+NO_GATE_ALLOWANCE = "none"

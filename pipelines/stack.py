@@ -54,8 +54,8 @@ from troposphere.sns import Subscription, Topic, TopicPolicy
 
 from infra.blocks.policy import arn, deny_insecure_transport, document, service_principal
 from infra.config import Pipeline as PipelineConfig
+from infra.constants import NO_GATE_ALLOWANCE
 from infra.errors import InfraError
-from infra.gate.allowances import NONE as NO_ALLOWANCE
 from infra.layout import environment_stacks
 from infra.naming import pascal
 from infra.stack import Stack, StackContext, delete_with_stack, resource, retain, skip_checks
@@ -551,7 +551,7 @@ class PipelineStack(Stack):
             Variables=[
                 VariableDeclaration(
                     Name=stages.GATE_ALLOW_VARIABLE,
-                    DefaultValue=NO_ALLOWANCE,
+                    DefaultValue=NO_GATE_ALLOWANCE,
                     Description="STACK:LOGICAL_ID:KIND ... the gate lets through in this run",
                 )
             ],

@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from infra.constants import NO_GATE_ALLOWANCE
 from infra.errors import InfraError, UsageError
 from infra.gate.stateful import Finding
 
 ENVIRONMENT_VARIABLE = "INFRA_GATE_ALLOW"
-# CodePipeline variables cannot be empty: the pipeline's GateAllow defaults to this.
-NONE = "none"
+NONE = NO_GATE_ALLOWANCE
 ALLOWABLE: dict[str, str] = {
     "retention": "retain",
     "deletion-protection": "protection",
