@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,5 +31,7 @@ def test_two_handlers_load_side_by_side_once_each_and_forget_their_caches(tmp_pa
 
 
 def test_a_folder_without_a_handler_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no handler.py for function folder 'missing'"):
+    with pytest.raises(
+        FileNotFoundError, match=re.escape("no handler.py for function folder 'missing'")
+    ):
         Handlers(tmp_path).load("missing")
