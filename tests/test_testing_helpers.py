@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from infra.testing import Handlers
+from infra.testing import Handlers, LambdaContext, http_api_event, jwt_claims
 
 
 def write_handler(lambdas: Path, folder: str, body: str) -> None:
@@ -35,3 +37,31 @@ def test_a_folder_without_a_handler_names_the_path(tmp_path: Path) -> None:
         FileNotFoundError, match=re.escape("no handler.py for function folder 'missing'")
     ):
         Handlers(tmp_path).load("missing")
+
+
+def test_a_signed_in_event_carries_the_authorizer_context_and_a_public_one_none() -> None:
+    signed = http_api_event("POST", "/links", claims=jwt_claims("sub-1"), body={"url": "x"})
+    assert signed["routeKey"] == "POST /links"
+    assert signed["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "sub-1"
+    assert signed["headers"]["authorization"].startswith("Bearer ")
+    assert json.loads(signed["body"]) == {"url": "x"}
+    assert signed["headers"]["content-type"] == "application/json"
+    public = http_api_event("GET", "/abc", route_key="GET /{code}", path_parameters={"code": "abc"})
+    assert "authorizer" not in public["requestContext"]
+    assert "authorization" not in public["headers"]
+    assert "body" not in public and "content-type" not in public["headers"]
+    assert public["pathParameters"] == {"code": "abc"}
+    assert "sub" not in jwt_claims(None)
+
+
+def test_bytes_arrive_base64_encoded_and_a_query_in_both_forms() -> None:
+    event = http_api_event("PUT", "/x", body=b"\xff\x00", query={"a": "1 2"})
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\xff\x00"
+    assert event["rawQueryString"] == "a=1+2"
+    assert event["queryStringParameters"] == {"a": "1 2"}
+
+
+def test_the_context_names_the_function_in_its_arn() -> None:
+    context = LambdaContext(function_name="links-dev-redirect")
+    assert context.invoked_function_arn.endswith(":function:links-dev-redirect")

@@ -9,7 +9,6 @@ declares at its zip root (tests/packaging checks that each import is declared).
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import io
@@ -21,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from moto import mock_aws
 from PIL import Image
 
-from infra.testing import Handlers
+from infra.testing import Handlers, LambdaContext, http_api_event, jwt_claims
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 FUNCTIONS = ("uploads", "images", "thumbnail", "analyze")
@@ -226,18 +225,11 @@ def truncated_png() -> bytes:
 # --- events as AWS delivers them ----------------------------------------------------
 
 
-@dataclass
-class FakeLambdaContext:
-    """The attributes powertools' Logger reads from the real context."""
-
-    function_name: str = "photos-test-fn"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photos-test-fn"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+FakeLambdaContext = functools.partial(LambdaContext, function_name="photos-test-fn")
 
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
+def lambda_context() -> LambdaContext:
     return FakeLambdaContext()
 
 
@@ -255,65 +247,12 @@ def http_event(alice: str) -> Callable[..., dict[str, Any]]:
         route_key: str | None = None,
         base64_body: bool = False,
     ) -> dict[str, Any]:
-        claims = {
-            "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI",
-            "client_id": "4k9d1c2b3a4e5f6g7h8i9j0k1l",
-            "token_use": "access",
-            "scope": "openid email",
-            "auth_time": "1735787045",
-            "exp": "1735790645",
-            "iat": "1735787045",
-            "username": "someone",
-        }
-        if sub is not None:
-            claims["sub"] = sub
-        if body is not None and not isinstance(body, str):
-            body = json.dumps(body)
-        if body is not None and base64_body:
-            body = base64.b64encode(body.encode()).decode()
         route = route_key or f"{method} {path}"
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route,
-            "rawPath": path,
-            "rawQueryString": urlencode(query or {}),
-            "headers": {
-                "accept": "application/json",
-                "authorization": "Bearer eyJraWQiOi.example.signature",
-                "content-type": "application/json",
-                "host": f"a1b2c3d4e5.execute-api.{REGION}.amazonaws.com",
-                "user-agent": "pytest",
-                "x-forwarded-for": "203.0.113.10",
-                "x-forwarded-proto": "https",
-            },
-            "requestContext": {
-                "accountId": ACCOUNT,
-                "apiId": "a1b2c3d4e5",
-                "authorizer": {"jwt": {"claims": claims, "scopes": None}},
-                "domainName": f"a1b2c3d4e5.execute-api.{REGION}.amazonaws.com",
-                "domainPrefix": "a1b2c3d4e5",
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "203.0.113.10",
-                    "userAgent": "pytest",
-                },
-                "requestId": "Jc2cOjLkDoEEMmA=",
-                "routeKey": route,
-                "stage": "$default",
-                "time": "02/Jan/2025:03:04:05 +0000",
-                "timeEpoch": 1735787045000,
-            },
-            "isBase64Encoded": base64_body,
-        }
-        if query:
-            event["queryStringParameters"] = query
-        if body is not None:
-            event["body"] = body
-        if "{id}" in route:
-            event["pathParameters"] = {"id": path.rsplit("/", 1)[-1]}
-        return event
+        parameters = {"id": path.rsplit("/", 1)[-1]} if "{id}" in route else None
+        return http_api_event(
+            method, path, route_key=route, claims=jwt_claims(sub, username="someone"),
+            body=body, base64_body=base64_body, query=query, path_parameters=parameters,
+        )  # fmt: skip
 
     return build
 

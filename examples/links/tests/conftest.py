@@ -23,6 +23,8 @@ import links_testing as lt
 import pytest
 from moto import mock_aws
 
+from infra.testing import LambdaContext
+
 
 @pytest.fixture(autouse=True)
 def function_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -168,7 +170,7 @@ def read_reports(aws: Aws) -> Callable[[], list[lt.Notification]]:
 
 
 @pytest.fixture
-def context() -> lt.FakeLambdaContext:
+def context() -> LambdaContext:
     return lt.FakeLambdaContext()
 
 

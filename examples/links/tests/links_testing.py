@@ -6,11 +6,10 @@ name unique in the repository, because two conftest.py files cannot both be `con
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +17,7 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 
-from infra.testing import Handlers
+from infra.testing import Handlers, LambdaContext, http_api_event, jwt_claims
 
 APP = Path(__file__).resolve().parents[1]
 LAMBDAS = APP / "lambdas"
@@ -136,12 +135,7 @@ class Notification:
 # --- events as AWS delivers them ---------------------------------------------------------
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "links-test-fn"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:links-test-fn"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+FakeLambdaContext = partial(LambdaContext, function_name="links-test-fn")
 
 
 def http_event(
@@ -157,70 +151,10 @@ def http_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event. `signed_in` routes carry the JWT
     authorizer's context (with `sub` when given); public routes carry none."""
-    if body is not None and not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    if isinstance(body, bytes):
-        body = base64.b64encode(body).decode()
-        base64_body = True
-    elif body is not None and base64_body:
-        body = base64.b64encode(body.encode()).decode()
-    request_context: dict[str, Any] = {
-        "accountId": ACCOUNT,
-        "apiId": "a1b2c3d4e5",
-        "domainName": API_DOMAIN,
-        "domainPrefix": "a1b2c3d4e5",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "203.0.113.10",
-            "userAgent": "Mozilla/5.0 (pytest)",
-        },
-        "requestId": "Jc2cOjLkDoEEMmA=",
-        "routeKey": route_key,
-        "stage": "$default",
-        "time": "02/Jan/2025:03:04:05 +0000",
-        "timeEpoch": 1735787045000,
-    }
-    headers = {
-        "accept": "*/*",
-        "host": API_DOMAIN,
-        "user-agent": "Mozilla/5.0 (pytest)",
-        "x-forwarded-for": "203.0.113.10",
-        "x-forwarded-port": "443",
-        "x-forwarded-proto": "https",
-    }
-    if signed_in:
-        claims = {
-            "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI",
-            "client_id": "4k9d1c2b3a4e5f6g7h8i9j0k1l",
-            "token_use": "access",
-            "scope": "openid email",
-            "auth_time": "1735787045",
-            "exp": "1735790645",
-            "iat": "1735787045",
-            "username": "alice",
-        }
-        if sub is not None:
-            claims["sub"] = sub
-        request_context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-        headers["authorization"] = "Bearer eyJraWQiOi.example.signature"
-    if body is not None:
-        headers["content-type"] = "application/json"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": request_context,
-        "isBase64Encoded": base64_body,
-    }
-    if body is not None:
-        event["body"] = body
-    if path_parameters is not None:
-        event["pathParameters"] = path_parameters
-    return event
+    return http_api_event(
+        method, path, route_key=route_key, claims=jwt_claims(sub) if signed_in else None,
+        body=body, base64_body=base64_body, path_parameters=path_parameters,
+    )  # fmt: skip
 
 
 def create_link_event(
