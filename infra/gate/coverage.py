@@ -50,25 +50,25 @@ def covers(pattern: Any, value: Any, *, fold_case: bool = False) -> bool:
     return _covers(wanted, given)
 
 
+def _fits(wanted: Token, given: Token) -> bool:
+    """One token of the value is matched by one non-star token of the pattern."""
+    if wanted == ONE:
+        return given == ONE or (isinstance(given, str) and given != STAR)
+    return given == wanted
+
+
 @cache
 def _covers(pattern: tuple[Token, ...], value: tuple[Token, ...]) -> bool:
-    @cache
-    def match(i: int, j: int) -> bool:
-        if i == len(pattern):
-            return j == len(value)
-        wanted = pattern[i]
-        if wanted == STAR:
-            return match(i + 1, j) or (j < len(value) and match(i, j + 1))
-        if j == len(value):
-            return False
-        given = value[j]
-        if wanted == ONE:
-            fits = given == ONE or (isinstance(given, str) and given != STAR)
+    """Dynamic programming over (pattern prefix, value prefix), row by row: no recursion,
+    so a long ARN cannot exhaust the stack. `row[j]`: pattern[:i] matches value[:j]."""
+    row = [True] + [False] * len(value)
+    for wanted in pattern:
+        if wanted == STAR:  # a star matches any run of value tokens, stars included
+            for j in range(1, len(value) + 1):
+                row[j] = row[j] or row[j - 1]
         else:
-            fits = given == wanted
-        return fits and match(i + 1, j + 1)
-
-    return match(0, 0)
+            row = [False] + [row[j] and _fits(wanted, value[j]) for j in range(len(value))]
+    return row[len(value)]
 
 
 def is_exact(value: Any) -> bool:

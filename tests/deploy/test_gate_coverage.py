@@ -210,6 +210,15 @@ SOURCES = [
 ]
 
 
+def test_a_long_value_is_compared_without_running_out_of_stack() -> None:
+    """Coverage of ARNs thousands of characters long (a pattern per path segment, say)."""
+    long = "arn:aws:s3:::bucket/" + "segment/" * 1000
+    assert covers(long, long)
+    assert covers("arn:aws:s3:::bucket/*", long)
+    assert not covers("arn:aws:s3:::bucket/*/other", long)
+    assert not covers(long, "arn:aws:s3:::bucket/*")
+
+
 @pytest.mark.parametrize(("resource_type", "before", "after", "expected"), SOURCES)
 def test_every_source_of_permissions_is_read(
     resource_type: str, before: dict, after: dict, expected: list[str]
