@@ -12,22 +12,20 @@ is not to be trusted with the rest of the machine.
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import stat
 import string
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from infra.aws import aws_errors
 from infra.errors import InfraError
-from infra.naming import full_match
+from infra.naming import PIPELINE_ARTIFACT_NAME_CHARS, full_match
 from infra.package import ZIP_EPOCH
 
-PIPELINE_PREFIX_CHARS = 20
 ARTIFACT_PREFIX_CHARS = 10
 OBJECT_ID_CHARS = 7
 OBJECT_ID_ALPHABET = string.ascii_letters + string.digits
@@ -57,7 +55,7 @@ def object_id() -> str:
 
 def artifact_key(pipeline_name: str, artifact_name: str, identifier: str) -> str:
     """`<pipeline[:20]>/<artifact[:10]>/<id>`, the layout CodePipeline uses."""
-    pipeline = pipeline_name[:PIPELINE_PREFIX_CHARS]
+    pipeline = pipeline_name[:PIPELINE_ARTIFACT_NAME_CHARS]
     return f"{pipeline}/{artifact_name[:ARTIFACT_PREFIX_CHARS]}/{identifier}"
 
 
@@ -186,34 +184,3 @@ def zip_files(files: Mapping[str, bytes]) -> bytes:
         for name in sorted(files):
             archive.writestr(zip_entry(name, FILE_MODE), files[name], compresslevel=6)
     return buffer.getvalue()
-
-
-def zip_folder(folder: Path, files: Iterable[str | Path] | None, destination: Path) -> Path:
-    """Zip `files` (relative to `folder`; None: every file under it) into `destination`.
-
-    Deterministic like the Lambda zips of `infra.package` (sorted entries, fixed times),
-    except that an executable file stays executable, so a later build can run it.
-    """
-    root = folder.resolve()
-    if files is None:
-        chosen = [
-            p.relative_to(root) for p in root.rglob("*") if p.is_file() and not p.is_symlink()
-        ]
-    else:
-        chosen = [Path(f) for f in files]
-    entries: dict[str, Path] = {}
-    for relative in chosen:
-        name = PurePosixPath(os.path.normpath(relative.as_posix())).as_posix()
-        resolved = (root / name).resolve()
-        if relative.is_absolute() or name.startswith("../") or root not in resolved.parents:
-            raise InfraError(f"{folder}: {relative} is not inside the folder")
-        if not resolved.is_file():
-            raise InfraError(f"{folder}: no file {relative}")
-        entries[name] = resolved
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(destination, "w") as archive:
-        for name in sorted(entries):
-            executable = entries[name].stat().st_mode & 0o111
-            info = zip_entry(name, EXECUTABLE_MODE if executable else FILE_MODE)
-            archive.writestr(info, entries[name].read_bytes(), compresslevel=6)
-    return destination

@@ -7,13 +7,12 @@ later by `infra local pipeline approve`, with the artifacts and variables it had
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra.errors import InfraError
+from infra.files import write_atomic
 
 IN_PROGRESS, SUCCEEDED, FAILED, WAITING, SUPERSEDED = (
     "InProgress", "Succeeded", "Failed", "WaitingForApproval", "Superseded",
@@ -55,13 +54,8 @@ def executions_folder(state: Path) -> Path:
 
 def save(execution: Execution, state: Path) -> Path:
     """Written whole to a temporary file, then renamed: never half a run on disk."""
-    folder = executions_folder(state)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{execution.id}.json"
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".run-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(asdict(execution), out, indent=1, sort_keys=True)
-    os.replace(temporary, path)
+    path = executions_folder(state) / f"{execution.id}.json"
+    write_atomic(path, json.dumps(asdict(execution), indent=1, sort_keys=True))
     return path
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import InfraError
+from infra.files import write_atomic
 from infra.local.pipeline import artifacts as artifact_store
 from infra.local.pipeline import cloudformation as cfn_actions
 from infra.local.pipeline import codebuild
@@ -292,6 +293,8 @@ class PipelineRunner:
         )  # fmt: skip
         if not outcome.succeeded:
             raise InfraError(f"{where}: {outcome.summary}")
+        for name in action.outputs:  # holds the OutputFileName file, when the action names one
+            self.store_artifact(execution, name, artifact_store.zip_files(outcome.output_files))
         if config.get("StackName") == self.stack and config.get("ActionMode") in (
             "CHANGE_SET_EXECUTE", "CREATE_UPDATE", "REPLACE_ON_FAILURE",
         ):  # fmt: skip
@@ -342,8 +345,8 @@ class PipelineRunner:
             self.pipeline.name,
         )  # fmt: skip
 
-    def store_artifact(self, execution: Execution, name: str, path: Path) -> None:
-        location = self.store().put(name, path)
+    def store_artifact(self, execution: Execution, name: str, zip_file: Path | bytes) -> None:
+        location = self.store().put(name, zip_file)
         execution.artifacts[name] = {"bucket": location.bucket, "key": location.key}
 
     def fetch_inputs(self, action: ActionDef, execution: Execution) -> dict[str, tuple[Path, Any]]:
@@ -359,7 +362,7 @@ class PipelineRunner:
             location = artifact_store.ArtifactLocation(held["bucket"], held["key"])
             folder = self.work(execution, action) / "inputs" / name
             shutil.rmtree(folder, ignore_errors=True)
-            store.extract(location, folder)
+            store.extract(location, folder, name)
             found[name] = (folder, location)
         return found
 
@@ -382,8 +385,7 @@ class PipelineRunner:
         counter = self.state / "pipeline" / "build-numbers.json"
         numbers = json.loads(counter.read_text()) if counter.exists() else {}
         numbers[project] = int(numbers.get(project, 0)) + 1
-        counter.parent.mkdir(parents=True, exist_ok=True)
-        counter.write_text(json.dumps(numbers))
+        write_atomic(counter, json.dumps(numbers))
         return int(numbers[project])
 
     def quiet_echo(self, execution: Execution, action: ActionDef) -> Echo:

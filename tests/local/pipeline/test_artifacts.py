@@ -22,7 +22,6 @@ from infra.local.pipeline.artifacts import (
     artifact_file,
     artifact_key,
     zip_files,
-    zip_folder,
 )
 
 REGION = "eu-west-1"
@@ -180,34 +179,6 @@ def test_artifact_file_names_the_reference_it_cannot_follow(
         artifact_file(extracted, reference)
 
     assert message in str(raised.value)
-
-
-def test_zip_folder_is_deterministic_and_keeps_executables(tmp_path: Path) -> None:
-    folder = tmp_path / "out"
-    (folder / "bin").mkdir(parents=True)
-    (folder / "bin/tool").write_text("#!/bin/sh\n")
-    (folder / "bin/tool").chmod(0o755)
-    (folder / "notes.txt").write_text("hello")
-
-    first = zip_folder(folder, None, tmp_path / "a.zip").read_bytes()
-    (folder / "notes.txt").touch()  # a new mtime changes nothing
-    second = zip_folder(folder, None, tmp_path / "b.zip").read_bytes()
-
-    assert first == second
-    with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert archive.namelist() == ["bin/tool", "notes.txt"]
-        assert (archive.getinfo("bin/tool").external_attr >> 16) & 0o777 == 0o755
-    only = zip_folder(folder, ["notes.txt"], tmp_path / "c.zip")
-    with zipfile.ZipFile(only) as archive:
-        assert archive.namelist() == ["notes.txt"]
-
-
-@pytest.mark.parametrize("outside", ["../elsewhere.txt", "/etc/hostname"])
-def test_zip_folder_refuses_files_outside_the_folder(tmp_path: Path, outside: str) -> None:
-    (tmp_path / "out").mkdir()
-
-    with pytest.raises(InfraError, match="is not inside the folder"):
-        zip_folder(tmp_path / "out", [outside], tmp_path / "x.zip")
 
 
 def test_zip_files_writes_named_contents_sorted() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from infra.changesets import stack_status
 from infra.errors import InfraError
-from infra.local.pipeline.artifacts import ArtifactStore, zip_folder
+from infra.local.pipeline.artifacts import ArtifactStore, zip_files
 from infra.local.pipeline.cloudformation import ActionOutcome, run_cloudformation_action
 
 REGION = "eu-west-1"
@@ -67,12 +67,11 @@ def stack() -> str:
 
 def artifact(aws: dict, tmp_path: Path, name: str, files: dict[str, Any]) -> dict[str, tuple]:
     """An input artifact holding `files` (a dict is written as JSON), through the store."""
-    made = tmp_path / "made" / name
-    for relative, content in files.items():
-        path = made / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else json.dumps(content))
-    location = aws["store"].put(name, zip_folder(made, None, tmp_path / f"{name}.zip"))
+    contents = {
+        relative: (content if isinstance(content, str) else json.dumps(content)).encode()
+        for relative, content in files.items()
+    }
+    location = aws["store"].put(name, zip_files(contents))
     folder = aws["store"].extract(location, tmp_path / "inputs" / name, name=name)
     return {name: (folder, location)}
 
