@@ -25,6 +25,7 @@ from infra.changesets import (
     stack_status,
 )
 from infra.errors import InfraError
+from infra.shown import plural
 from infra.stack_events import Echo, follow, seen_so_far
 from infra.targets import StackTarget
 
@@ -144,7 +145,8 @@ def deploy_stack(
     if not report.passed:
         discard(cfn, change_set)
         raise GateRefused(
-            f"{stack}: gate: blocked ({len(report.blocking)} reasons); nothing was changed"
+            f"{stack}: gate: blocked ({plural(len(report.blocking), 'reason')}); "
+            "nothing was changed"
         )
     return execute(cfn, change_set, echo, sleep=sleep)
 

@@ -42,3 +42,8 @@ def key_text(name: str) -> str:
 
 def dotted(*names: str) -> str:
     return ".".join(key_text(name) for name in names)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 reason`, `2 reasons`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -22,7 +22,7 @@ import click
 
 from infra.changesets import change_table, create_change_set, discard, stack_status
 from infra.commands.gate import allow_option
-from infra.commands.options import aws_options, config_options, one_env_option, out_option
+from infra.commands.options import FILE, aws_options, config_options, one_env_option, out_option
 from infra.commands.stack_options import (
     echo,
     environment_session,
@@ -57,7 +57,7 @@ def reads_unpublished_values(message: str) -> bool:
 )
 @click.option(
     "--variables",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=None,
     help="Also write IAM_BROADENED=... and SUMMARY=... to this file (sourced by the pipeline).",
 )

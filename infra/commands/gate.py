@@ -17,6 +17,7 @@ from infra.commands.options import aws_options
 from infra.errors import InfraError
 from infra.gate.allowances import ALLOWABLE, ENVIRONMENT_VARIABLE, Allowances
 from infra.gate.evaluation import GateReport, evaluate_change_set
+from infra.shown import plural
 
 F = Callable[..., Any]
 
@@ -35,10 +36,6 @@ def allow_option(command: F) -> F:
             "is an error."
         ),
     )(command)
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def verdict(report: GateReport, fail_on_iam: bool) -> str | None:

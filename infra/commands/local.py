@@ -6,16 +6,17 @@
 
 from __future__ import annotations
 
-import json
+import http.client
 import signal
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import click
 
-from infra.commands.local_options import state_option
+from infra.commands.local_options import local_port, state_option
 from infra.commands.local_pipeline import pipeline_group
 from infra.commands.options import config_options, one_env_option
 from infra.errors import InfraError, UsageError
@@ -69,19 +70,15 @@ def up_command(
 @click.argument("function")
 def fire_command(state: Path, function: str) -> None:
     """Fire FUNCTION's schedule now, in the run `local up` started."""
-    try:
-        ports = json.loads((state / "local.json").read_text(encoding="utf-8"))["ports"]
-    except (OSError, ValueError, KeyError):
-        raise UsageError(f"{state}: no local run found; start one with `infra local up`") from None
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{ports['control']}/fire/{function}", method="POST", data=b""
-    )
+    port = local_port(state, "control", "start one with `infra local up`")
+    url = f"http://127.0.0.1:{port}/fire/{urllib.parse.quote(function, safe='')}"
+    request = urllib.request.Request(url, method="POST", data=b"")
     try:
         urllib.request.urlopen(request, timeout=5).close()
     except urllib.error.HTTPError as err:
         if err.code == 404:
             raise UsageError(f"{function}: no scheduled function of that name") from None
         raise InfraError(f"the local run answered {err.code}") from None
-    except OSError:
+    except (OSError, http.client.HTTPException):
         raise InfraError("the local run is not answering: is `infra local up` running?") from None
     click.echo(f"fired {function}")

@@ -7,7 +7,6 @@ the pipeline's branch start a run, as the push trigger does on AWS.
 
 from __future__ import annotations
 
-import json
 import shlex
 import stat
 import subprocess
@@ -19,14 +18,12 @@ from typing import Any
 import click
 
 from infra.aws import AwsTarget, check_endpoint_url
-from infra.commands.local_options import state_option
-from infra.commands.options import config_options, read_config
+from infra.commands.local_options import local_port, state_option
+from infra.commands.options import EXISTING_FOLDER, FOLDER, config_options, read_config
 from infra.config import AppConfig
 from infra.errors import InfraError, UsageError
 from infra.local.aws_server import DEFAULT_ACCOUNT
 from infra.naming import pipeline_name
-
-STATE_FILE = "local.json"
 
 
 @dataclass(frozen=True)
@@ -45,13 +42,8 @@ def local_endpoint(state: Path, given: str | None) -> str:
     if given:
         check_endpoint_url(given, "--endpoint-url")
         return given
-    try:
-        ports = json.loads((state / STATE_FILE).read_text(encoding="utf-8"))["ports"]
-        return f"http://localhost:{int(ports['aws'])}"
-    except (OSError, ValueError, KeyError, TypeError):
-        raise UsageError(
-            f"{state}: no local AWS found; start one with `infra local up`, or pass --endpoint-url"
-        ) from None
+    missing = "start one with `infra local up`, or pass --endpoint-url"
+    return f"http://localhost:{local_port(state, 'aws', missing)}"
 
 
 def pipeline_target(config: AppConfig, state: Path, endpoint_url: str | None) -> Target:
@@ -119,7 +111,7 @@ def pipeline_group() -> None:
 @shared_options
 @click.option(
     "--repo",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    type=EXISTING_FOLDER,
     default=None,
     help="The git repository (or bare remote) the Source action reads (default: this one).",
 )
@@ -157,7 +149,7 @@ def run_command(
 
 @pipeline_group.command("approve")
 @shared_options
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--repo", type=EXISTING_FOLDER)
 @click.argument("stage")
 def approve_command(
     config_path: Path, overrides: tuple[str, ...], state: Path, endpoint_url: str | None,
@@ -172,7 +164,7 @@ def approve_command(
 
 @pipeline_group.command("remote")
 @shared_options
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path", type=FOLDER)
 def remote_command(
     config_path: Path, overrides: tuple[str, ...], state: Path, endpoint_url: str | None,
     path: Path,
@@ -183,7 +175,12 @@ def remote_command(
     path = path.resolve()
     if path.exists() and any(path.iterdir()):
         raise UsageError(f"{path}: exists and is not empty")
-    subprocess.run(["git", "init", "--quiet", "--bare", str(path)], check=True)
+    made = subprocess.run(
+        ["git", "init", "--quiet", "--bare", str(path)], capture_output=True, text=True
+    )
+    if made.returncode != 0:
+        reason = (made.stderr.strip().splitlines() or ["git init failed"])[-1]
+        raise UsageError(f"{path}: cannot make a git remote here: {reason}")
     hook = path / "hooks" / "post-receive"
     hook.write_text(post_receive_hook(config_path, overrides, state, target, path), "utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -304,11 +304,11 @@ EXTRA_REPLACEMENT_RULES: Mapping[str, tuple[ReplacementRule, ...]] = {
             as_set=True,
         ),
         # Docs: "This configuration is immutable once it has been set"; unset is case sensitive.
-        ReplacementRule(
+        property_rule(
             "/properties/UsernameConfiguration/CaseSensitive",
             f"username case sensitivity is fixed when the pool is created, {REPLACED}",
-            property_check("/properties/UsernameConfiguration/CaseSensitive", default="true"),
             f"{USER_POOL_DOC} (UsernameConfiguration); {COGNITO_LOCKED}",
+            default="true",
         ),
     ),
     "AWS::S3::Bucket": (

@@ -24,15 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PSEUDO_PARAMETERS = (
-    "AWS::AccountId",
-    "AWS::NotificationARNs",
-    "AWS::Partition",
-    "AWS::Region",
-    "AWS::StackId",
-    "AWS::StackName",
-    "AWS::URLSuffix",
-)
+from infra.gate.templates import resources, type_of
+
 NO_VALUE = "AWS::NoValue"
 SSM_TYPE_PREFIX = "AWS::SSM::Parameter::Value<"
 HIDDEN = "****"  # how AWS shows a NoEcho parameter's value
@@ -551,10 +544,6 @@ class Resolved:
     """A template's resources as CloudFormation would deploy them."""
 
     resources: Mapping[str, Resource]
-    resolver: Resolver | None = None
-
-    def get(self, logical_id: str) -> Resource | None:
-        return self.resources.get(logical_id)
 
     def present(self) -> dict[str, Resource]:
         """The resources CloudFormation creates or keeps: a false Condition drops one."""
@@ -568,26 +557,23 @@ def resolve_template(template: Mapping[str, Any] | None, facts: StackFacts) -> R
     if not template:
         return EMPTY
     resolver = Resolver(template, facts)
-    found = template.get("Resources") or {}
-    resources = {}
-    for logical_id, body in found.items() if isinstance(found, Mapping) else ():
-        if not isinstance(body, Mapping):
-            continue
+    resolved = {}
+    for logical_id, body in resources(template).items():
         properties = resolver.value(body.get("Properties") or {})
         if not isinstance(properties, Mapping):
             unknown = first_unresolved(properties) or Unresolved("Properties is not an object")
             properties = {"Properties": unknown}
         condition = body.get("Condition")
-        resources[logical_id] = Resource(
+        resolved[logical_id] = Resource(
             logical_id=logical_id,
-            type=body.get("Type") if isinstance(body.get("Type"), str) else "",
+            type=type_of(body),
             properties=properties,
             deletion_policy=policy(resolver, body, "DeletionPolicy"),
             update_replace_policy=policy(resolver, body, "UpdateReplacePolicy"),
             exists=resolver.exists(body),
             condition=condition if isinstance(condition, str) else None,
         )
-    return Resolved(resources, resolver)
+    return Resolved(resolved)
 
 
 def policy(resolver: Resolver, body: Mapping[str, Any], attribute: str) -> Any:

@@ -406,8 +406,3 @@ def merged_findings(ours: list[Finding], theirs: list[Finding]) -> list[Finding]
     for finding in ours + [f for f in theirs if (f.logical_id, f.kind) not in said]:
         merged.setdefault(finding.line, finding)
     return list(merged.values())
-
-
-def merge(ours: list[Finding], theirs: list[Finding]) -> list[str]:
-    """`merged_findings` as the lines a person reads."""
-    return [finding.line for finding in merged_findings(ours, theirs)]

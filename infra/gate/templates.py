@@ -16,8 +16,3 @@ def resources(template: Mapping[str, Any] | None) -> Mapping[str, Mapping[str, A
 def type_of(resource: Mapping[str, Any] | None) -> str:
     found = (resource or {}).get("Type")
     return found if isinstance(found, str) else ""
-
-
-def properties_of(resource: Mapping[str, Any]) -> Properties:
-    found = resource.get("Properties")
-    return found if isinstance(found, Mapping) else {}

@@ -79,7 +79,7 @@ def test_a_blocking_judgement_discards_the_change_set(cfn: Any, tmp_path: Path) 
             sleep=no_sleep,
         )
 
-    assert str(raised.value) == "photos-dev-data: gate: blocked (1 reasons); nothing was changed"
+    assert str(raised.value) == "photos-dev-data: gate: blocked (1 reason); nothing was changed"
     assert [(c.stack, c.kind) for c in judge.shown] == [("photos-dev-data", "CREATE")]
     assert warnings == ["photos-dev-data: Table: would be replaced"]
     stacks = cfn.list_stacks()["StackSummaries"]

@@ -417,7 +417,7 @@ def test_gate_stops_a_table_replacement_and_nothing_is_lost(
         in result.stderr
     )
     assert result.stderr.splitlines()[-1] == (
-        "photos-dev-data: gate: blocked (1 reasons); nothing was changed"
+        "photos-dev-data: gate: blocked (1 reason); nothing was changed"
     )
     assert stack(moto_server, "photos-dev-data")["StackStatus"] == status_before
     table = dynamodb.describe_table(TableName="photos-dev-images")["Table"]

@@ -20,7 +20,12 @@ from click.testing import CliRunner, Result
 from infra import cli as cli_module
 from infra.gate.evaluation import GateReport, evaluate_change_set
 from infra.gate.iam import iam_findings
-from infra.gate.stateful import STATEFUL_TYPES, change_findings, merge, stateful_findings
+from infra.gate.stateful import (
+    STATEFUL_TYPES,
+    change_findings,
+    merged_findings,
+    stateful_findings,
+)
 from infra.gate.values import pointer_value
 
 REGION = "eu-west-1"
@@ -147,12 +152,14 @@ REPLACED = "CloudFormation would replace it"
 
 def blocking_lines(deployed: dict | None, proposed: dict) -> list[str]:
     """The template comparison's lines as `evaluate_change_set` reports them (merged)."""
-    return merge(stateful_findings(STACK, deployed, proposed, REGION), [])
+    return [
+        f.line for f in merged_findings(stateful_findings(STACK, deployed, proposed, REGION), [])
+    ]
 
 
 def change_list_lines(stack: str, changes: list[dict]) -> list[str]:
     """CloudFormation's change list alone, as `evaluate_change_set` reports it (merged)."""
-    return merge([], change_findings(stack, changes))
+    return [f.line for f in merged_findings([], change_findings(stack, changes))]
 
 
 # --- blocking: pure template comparisons --------------------------------------------------------
