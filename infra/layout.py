@@ -34,7 +34,6 @@ PIPELINE = StackKind("pipeline", per_account=True, holds_data=True)
 DATA = StackKind("data", per_account=False, holds_data=True)
 BACKEND = StackKind("backend", per_account=False, carries_code=True)
 FRONTEND = StackKind("frontend", per_account=False)
-ALL_KINDS = (BASE, PIPELINE, DATA, BACKEND, FRONTEND)
 
 
 def account_stacks(config: AppConfig, account: Account) -> tuple[StackKind, ...]:

@@ -224,8 +224,9 @@ class Packager:
     def source_entries(self, spec: Function) -> list[tuple[str, Path]]:
         """The function's own files and its shared modules; a shared one may not shadow its own."""
         source = self.root / spec.code
-        if not (source / spec.handler.split(".")[0]).with_suffix(".py").exists():
-            raise InfraError(f"{spec.code}: no {spec.handler.split('.')[0]}.py for {spec.name}")
+        module = spec.handler_module.replace(".", "/") + ".py"
+        if not (source / module).is_file():
+            raise InfraError(f"{spec.code}: no {module} for {spec.name}")
         own = [(n, p) for n, p in tree_files(source, own_code=True) if n != "requirements.txt"]
         shared = self.shared_entries(spec)
         own_by_import: dict[str, str] = {}

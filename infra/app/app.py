@@ -26,9 +26,10 @@ from infra.app.resources import (
     Topic,
     UserPool,
 )
-from infra.app.settings import Setting, SettingValue, check_unique_names
+from infra.app.settings import Setting, SettingValue
 from infra.app.site import Site
 from infra.app.triggers import (
+    WITH_DEAD_LETTER_QUEUE,
     HttpRoutes,
     QueueMessages,
     QueueSubscription,
@@ -103,8 +104,7 @@ class App(Immutable):
         object.__setattr__(self, "extra_resources", dict(self.extra_resources))
         check_relative_folder("App(shared_code=...)", self.shared_code)
         self._check_kinds()
-        check_unique_names(self.settings)
-        for kind in ("tables", "buckets", "topics", "queues", "functions"):
+        for kind in ("tables", "buckets", "topics", "queues", "functions", "settings"):
             unique([item.name for item in getattr(self, kind)], kind[:-1])
         self._check_logical_ids()
         self._check_aws_names()
@@ -312,7 +312,7 @@ class App(Immutable):
         for function in self.functions:
             if isinstance(function.trigger, QueueSubscription):
                 queues.append(function.name)
-            if not isinstance(function.trigger, HttpRoutes | QueueMessages):
+            if isinstance(function.trigger, WITH_DEAD_LETTER_QUEUE):
                 queues.append(f"{function.name}-dlq")
         unique(queues, "SQS queue name")
         for topic in self.topics:

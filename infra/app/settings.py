@@ -9,7 +9,7 @@ default), infra.toml gives values under `[defaults.settings]` and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any
 
@@ -202,11 +202,3 @@ class SettingValue(Immutable):
     def resolve(self, settings: Mapping[str, Any]) -> str:
         """The environment's value as a function's environment text."""
         return as_environment_text(self.value(settings))
-
-
-def check_unique_names(settings: Sequence[Setting]) -> None:
-    seen: set[str] = set()
-    for setting in settings:
-        if setting.name in seen:
-            raise DeclarationError(f"setting {setting.name!r} is declared twice")
-        seen.add(setting.name)

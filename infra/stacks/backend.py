@@ -169,7 +169,7 @@ class BackendStack(Stack):
     def api(self) -> tuple[Api, ...]:
         if not self.declaration.has_http_api:
             return ()
-        methods = (*self.declaration.route_methods, "OPTIONS")
+        methods = {*self.declaration.route_methods, "OPTIONS"}  # preflight, once
         api = http_api(
             "HttpApi", self.physical_name("api"), self.environment.cors_origins, sorted(methods)
         )

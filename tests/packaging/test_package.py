@@ -8,6 +8,7 @@ shapes are declared here and configured through `tests.support.apps.config_for`.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import zipfile
 from dataclasses import replace
@@ -342,6 +343,23 @@ def test_a_missing_handler_is_a_clear_error(repo: Path, tmp_path: Path, pip: Fak
     (repo / "lambdas" / "alpha" / "handler.py").unlink()
     with pytest.raises(InfraError, match=r"lambdas/alpha: no handler\.py for alpha"):
         packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(spec, ARM)
+
+
+def test_a_handler_in_a_package_is_found_where_lambda_imports_it(
+    repo: Path, tmp_path: Path, pip: FakePip
+) -> None:
+    spec = make_function(repo, "alpha")
+    (repo / "lambdas" / "alpha" / "handler.py").unlink()
+    (repo / "lambdas" / "alpha" / "api").mkdir()
+    (repo / "lambdas" / "alpha" / "api" / "__init__.py").write_text("")
+    (repo / "lambdas" / "alpha" / "api" / "entry.py").write_text("def main(e, c): return 1\n")
+    dotted = dataclasses.replace(spec, handler="api.entry.main")
+    built = packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(dotted, ARM)
+    with zipfile.ZipFile(tmp_path / "out" / built.file) as archive:
+        assert "api/entry.py" in archive.namelist()
+    missing = dataclasses.replace(spec, handler="api.absent.main")
+    with pytest.raises(InfraError, match=r"lambdas/alpha: no api/absent\.py for alpha"):
+        packager(repo, tmp_path / "out", tmp_path / "cache", pip).build(missing, ARM)
 
 
 def test_failed_install_leaves_no_cache_entry(repo: Path, tmp_path: Path) -> None:

@@ -191,6 +191,17 @@ def test_an_app_without_a_user_pool_gets_no_authorizer_and_no_pool(tmp_path: Pat
     assert "BackendUserPoolIssuerUrl" not in backend["Parameters"]
 
 
+def test_cors_allows_each_method_once_even_when_a_route_answers_options(tmp_path: Path) -> None:
+    probe = Function(
+        name="probe",
+        code="lambdas/probe",
+        description="OPTIONS /probe, answered by the function itself",
+        trigger=HttpRoutes(("OPTIONS /probe", "GET /probe"), public=True),
+    )
+    backend = rendered(App(functions=(probe,)), tmp_path)["dev/backend"]
+    assert props(backend, "HttpApi")["CorsConfiguration"]["AllowMethods"] == ["GET", "OPTIONS"]
+
+
 def test_an_app_without_routes_gets_no_http_api(tmp_path: Path) -> None:
     report = Function(
         name="tick",
