@@ -174,6 +174,23 @@ def test_rendering_twice_gives_identical_bytes(tmp_path: Path) -> None:
     assert digests(first) == before
 
 
+def test_repeated_env_is_rendered_once(out: Path) -> None:
+    result = render(out, "--env", "dev", "--env", "dev")
+    assert result.exit_code == 0, result.output
+    assert len(table(result.stdout)) == len(expected_files(["dev"]))
+
+
+def test_unwritable_out_is_one_line(tmp_path: Path) -> None:
+    """--out below a file: the folder cannot be made, and the error says so in one line."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = render(blocker / "templates")
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert str(blocker) in result.stderr
+    assert blocker.read_text() == "not a folder"
+
+
 def test_no_temporary_files_are_left(out: Path) -> None:
     assert render(out).exit_code == 0
     assert render(out).exit_code == 0

@@ -415,12 +415,12 @@ def test_only_the_stacks_that_carry_code_get_code_keys(
     build = packager(repo, tmp_path / "out", tmp_path / "cache", pip)
     [built] = package_environment(build, config, environment, tmp_path / "templates")
     files = config_files(tmp_path / "templates", "dev")
-    kinds = environment_stacks(config)
-    assert list(files) == sorted(kind.name for kind in kinds) == ["backend", "data", "frontend"]
-    for kind in kinds:
-        expected = {"AlphaCodeKey": built.key} if kind.carries_code else {}
-        assert files[kind.name]["Parameters"] == expected, kind.name
-        assert files[kind.name]["Tags"] == {"app": "demo", "env": "dev", "stack": kind.name}
+    kinds = [kind.name for kind in environment_stacks(config)]
+    assert list(files) == sorted(kinds) == ["backend", "data", "frontend"]
+    expected = {"data": {}, "backend": {"AlphaCodeKey": built.key}, "frontend": {}}
+    assert {name: files[name]["Parameters"] for name in kinds} == expected
+    for name in kinds:
+        assert files[name]["Tags"] == {"app": "demo", "env": "dev", "stack": name}
 
 
 def test_an_app_without_functions_packages_nothing_and_has_no_backend_file(

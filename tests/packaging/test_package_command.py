@@ -99,7 +99,7 @@ def test_every_stack_of_the_app_gets_a_configuration_file_and_only_backend_the_k
     for kind in kinds:
         body = json.loads((tmp_path / "templates" / "dev" / f"{kind.name}.config.json").read_text())
         assert body["Tags"] == {"app": "photos", "env": "dev", "stack": kind.name}
-        assert bool(body["Parameters"]) is kind.carries_code, kind.name
+        assert bool(body["Parameters"]) is (kind.name == "backend"), kind.name
 
 
 def test_thumbnail_zip_holds_pillow_for_arm64_and_no_boto3(tmp_path: Path, cache_dir: Path) -> None:

@@ -865,3 +865,45 @@ def parse_csp(text: str) -> dict[str, list[str]]:
         if words:
             directives[words[0]] = words[1:]
     return directives
+
+
+# What tests/web/run_srp_vectors.mjs does in Node, here in the page: web/srp.js on each vector.
+SRP_VECTORS_JS = """async (vectors) => {
+  const srp = await import("/srp.js");
+  const bytes = (hex) => Uint8Array.from(hex.match(/../g), (pair) => parseInt(pair, 16));
+  const hex = (data) =>
+    Array.from(new Uint8Array(data), (b) => b.toString(16).padStart(2, "0")).join("");
+  const results = [];
+  for (const vector of vectors.cases) {
+    const input = vector.input;
+    const a = srp.smallA(bytes(input.random_a_hex));
+    const out = await srp.passwordVerifier({
+      userPoolId: input.user_pool_id, password: input.password, challenge: input.challenge,
+      a, date: new Date(input.time_utc),
+    });
+    results.push({
+      name: vector.name, small_a_hex: srp.toHex(a), srp_a_hex: srp.toHex(out.A),
+      k_hex: srp.toHex(out.k), u_hex: srp.toHex(out.u), x_hex: srp.toHex(out.x),
+      s_hex: srp.toHex(out.S), hkdf_hex: hex(out.key), timestamp: out.timestamp,
+      challenge_responses: out.responses,
+    });
+  }
+  return results;
+}"""
+
+
+def test_the_pages_srp_math_derives_what_pycognito_does(browser: Browser, run: Running) -> None:
+    """The independent check of the sign-in proof (moto accepts any), in this browser."""
+    vectors = json.loads((Path(__file__).parent / "srp_vectors.json").read_text(encoding="utf-8"))
+    page = watched_page(browser, Watch())
+    try:
+        page.goto(f"{run.site_url}/")
+        results = {result["name"]: result for result in page.evaluate(SRP_VECTORS_JS, vectors)}
+    finally:
+        page.context.close()
+    assert set(results) == {case["name"] for case in vectors["cases"]}
+    for case in vectors["cases"]:
+        got = results[case["name"]]
+        assert got["k_hex"] == vectors["group"]["k_hex"], case["name"]
+        for name, value in case["expected"].items():
+            assert got[name] == value, (case["name"], name)
