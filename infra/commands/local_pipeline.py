@@ -213,7 +213,8 @@ def post_receive_hook(
 
 def local_credentials() -> Any:
     """The local AWS takes any credentials: never send the shell's real ones."""
-    from infra.local.runner import LOCAL_CREDENTIALS, scoped_environ
+    from infra.local.aws_server import LOCAL_CREDENTIALS
+    from infra.local.runner import scoped_environ
 
     return scoped_environ(LOCAL_CREDENTIALS)
 

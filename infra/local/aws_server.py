@@ -21,6 +21,14 @@ from infra.errors import InfraError
 
 START_SECONDS = 60
 DEFAULT_ACCOUNT = "123456789012"
+# What a process talking to the local AWS signs with: never the shell's real credentials.
+LOCAL_CREDENTIALS: dict[str, str | None] = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": None,
+    "AWS_PROFILE": None,
+    "AWS_DEFAULT_PROFILE": None,
+}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -60,11 +68,11 @@ class LocalAws:
             "AWS_SECRET_ACCESS_KEY": "local",
             **self.environment,
         }
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         command = [sys.executable, "-m", "infra.local.moto_fixes", "-H", self.host]
-        self.process = subprocess.Popen(
-            [*command, "-p", str(self.port)], stdout=output, stderr=output, env=env
-        )
+        with open(self.log if self.log else os.devnull, "ab") as output:  # the child keeps its own
+            self.process = subprocess.Popen(
+                [*command, "-p", str(self.port)], stdout=output, stderr=output, env=env
+            )
         deadline = time.monotonic() + START_SECONDS
         while True:
             try:

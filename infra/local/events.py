@@ -410,15 +410,8 @@ class Delivery:
             if not rule.enabled and not fired_on_demand:
                 continue
             event = scheduled_event(rule, moment, self.region)
-            threading.Thread(
-                target=self.invoke_async,
-                args=(
-                    rule.function,
-                    event,
-                    f"schedule {rule.name}" + (" (on demand)" if fired_on_demand else ""),
-                ),
-                daemon=True,
-            ).start()
+            trigger_name = f"schedule {rule.name}" + (" (on demand)" if fired_on_demand else "")
+            self.spawn(self.invoke_async, rule.function, event, trigger_name)
 
     def fire(self, function: str) -> bool:
         """Fire a function's schedule now; False when it has none."""

@@ -141,6 +141,7 @@ class LocalFunction:
         self.log = log
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
+        self.closed = False  # the run is stopping: no new process may start
         self.code: Path | None = None
         self.zip_name = ""
         self.log_stream = ""
@@ -201,6 +202,8 @@ class LocalFunction:
         }
 
     def start(self) -> subprocess.Popen[str]:
+        if self.closed:
+            raise _InitError({"errorType": "Stopped", "errorMessage": "the local run is stopping"})
         code = self.current_code()
         if self.process is not None and self.process.poll() is None:
             return self.process
@@ -235,6 +238,9 @@ class LocalFunction:
         )
         threading.Thread(target=self._forward_logs, args=(process,), daemon=True).start()
         self.process = process
+        if self.closed:  # close() ran while it started: it may not have seen this process
+            self.stop()
+            raise _InitError({"errorType": "Stopped", "errorMessage": "the local run is stopping"})
         ready = self._reply(process, START_SECONDS)
         if ready is None or not ready.get("ok"):
             self.stop()
@@ -261,6 +267,11 @@ class LocalFunction:
                 process.wait(timeout=5)
             return None
         return json.loads(line)
+
+    def close(self) -> None:
+        """Stop for good: the process now, and any an invocation still waiting would start."""
+        self.closed = True
+        self.stop()
 
     def stop(self) -> None:
         """End the process and everything it started (its process group), by its id."""
@@ -367,7 +378,7 @@ class FunctionFleet:
 
     def stop(self) -> None:
         for function in self.functions.values():
-            function.stop()
+            function.close()
 
 
 def local_packager(root: Path, state: Path, shared_code: str) -> Packager:

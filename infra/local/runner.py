@@ -24,8 +24,9 @@ from infra.aws import AwsTarget
 from infra.config import AppConfig, Environment
 from infra.environment_session import EnvironmentSession, deploy_environment
 from infra.errors import InfraError
+from infra.layout import environment_stacks
 from infra.local.api_gateway import LocalHttpApi
-from infra.local.aws_server import DEFAULT_ACCOUNT, LocalAws
+from infra.local.aws_server import DEFAULT_ACCOUNT, LOCAL_CREDENTIALS, LocalAws
 from infra.local.events import Delivery
 from infra.local.functions import (
     FunctionConfiguration,
@@ -42,14 +43,6 @@ from infra.naming import physical_name
 
 Echo = Callable[[str], None]
 STATE_FILE = "local.json"
-# What the local run's own AWS clients sign with: anything but the shell's credentials.
-LOCAL_CREDENTIALS: dict[str, str | None] = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": None,
-    "AWS_PROFILE": None,
-    "AWS_DEFAULT_PROFILE": None,
-}
 
 
 @contextmanager
@@ -134,12 +127,11 @@ class LocalApp:
             self.config, self.environment, AwsTarget(endpoint_url=self.aws.endpoint)
         )
         templates = self.state / "templates"
-        for deployed in deploy_environment(
-            session, ("base",), templates, echo=self.quiet, warn=self.echo
-        ):
-            self.echo(f"deployed {deployed.stack} ({deployed.result})")
-        for deployed in deploy_environment(session, (), templates, echo=self.quiet, warn=self.echo):
-            self.echo(f"deployed {deployed.stack} ({deployed.result})")
+        for account_stacks in (("base",), ()):  # the account's base first, then the app's
+            for deployed in deploy_environment(
+                session, account_stacks, templates, echo=self.quiet, warn=self.echo
+            ):
+                self.echo(f"deployed {deployed.stack} ({deployed.result})")
 
     def quiet(self, line: str) -> None:
         """Deploy details go to the state folder's log, not the screen."""
@@ -151,7 +143,7 @@ class LocalApp:
     def read_topology(self) -> None:
         cfn = self.clients("cloudformation")
         topology = Topology()
-        for kind in ("data", "backend", "frontend"):
+        for kind in (kind.name for kind in environment_stacks(self.config)):
             name = physical_name(self.config.name, self.environment.name, kind, limit=128)
             if not _exists(cfn, name):
                 continue

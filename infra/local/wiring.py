@@ -9,7 +9,6 @@ resolve is an error naming the stack and the resource.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from functools import cached_property
 from typing import Any
 
 from infra.aws import aws_errors
+from infra.changesets import parse_template
+from infra.deploy import stack_resources
 from infra.errors import InfraError
 
 # `${Name}` is a variable; `${!Literal}` is the text `${Literal}`.
@@ -51,11 +52,11 @@ def read_stack(cfn: Any, name: str) -> DeployedStack:
     with aws_errors(f"{name}: reading the deployed stack"):
         body = cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
         described = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        physical = {}
-        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
-            for item in page.get("StackResourceSummaries", []):
-                physical[item["LogicalResourceId"]] = item.get("PhysicalResourceId", "")
-    template = body if isinstance(body, Mapping) else json.loads(body)
+    physical = {
+        item["LogicalResourceId"]: item.get("PhysicalResourceId", "")
+        for item in stack_resources(cfn, name)
+    }
+    template = parse_template(body)
     parameters = {
         item["ParameterKey"]: item.get("ResolvedValue") or item.get("ParameterValue", "")
         for item in described.get("Parameters", [])

@@ -48,6 +48,7 @@ from xml.etree.ElementTree import ParseError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.errors import InfraError
+from infra.local.aws_server import LOCAL_CREDENTIALS
 from infra.local.pipeline.buildspec import (
     Artifacts,
     BuildSpec,
@@ -64,7 +65,6 @@ from infra.local.pipeline.buildspec import (
 from infra.local.pipeline.model import EnvironmentVariable, ProjectDef
 
 Echo = Callable[[str], None]
-LOCAL_SECRET = "local"  # what the build's AWS clients sign with
 # Dropped from this machine's environment: they would point the build at the caller's
 # Python, packages, AWS account or an outer build.
 DROPPED = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "__PYVENV_LAUNCHER__"}
@@ -325,12 +325,8 @@ class _Build:
 
     def local_aws(self) -> dict[str, str | None]:
         return {
+            **LOCAL_CREDENTIALS,
             "AWS_ENDPOINT_URL": self.context.endpoint_url,
-            "AWS_ACCESS_KEY_ID": LOCAL_SECRET,
-            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET,
-            "AWS_SESSION_TOKEN": None,
-            "AWS_PROFILE": None,
-            "AWS_DEFAULT_PROFILE": None,
             "AWS_CONFIG_FILE": str(self.state / "aws-config"),  # none: no profile's settings
             "AWS_SHARED_CREDENTIALS_FILE": str(self.state / "aws-credentials"),
             "AWS_EC2_METADATA_DISABLED": "true",
