@@ -16,8 +16,9 @@ import json
 import textwrap
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,13 @@ from infra.local.topology import (
     TopicSubscription,
     Topology,
 )
+from tests.support.local_http import eventually as wait_for_truthy
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # the local AWS's account
 DEFAULTS = LambdaDefaults(runtime="python3.12", architecture="arm64", memory=128, timeout=3)
 WAIT = 20.0
+eventually = partial(wait_for_truthy, seconds=WAIT)
 
 # One handler for every test: it writes each event to RECORD, then does what MODE says.
 RECORDER = """
@@ -180,17 +183,6 @@ def running(endpoint: str, tmp_path: Path) -> Iterator[Running]:
     run = Running(endpoint, tmp_path)
     yield run
     run.stop()
-
-
-def eventually(condition: Callable[[], Any], seconds: float = WAIT) -> Any:
-    """`condition()` once it is truthy; fails after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not true after {seconds} s: {condition}")
 
 
 def create_queue(sqs: Any, name: str, **attributes: str) -> tuple[str, str]:

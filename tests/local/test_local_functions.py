@@ -674,3 +674,7 @@ def test_the_fleet_finds_functions_by_arn_or_name_and_stops_them_all(
 
     assert (by_arn.name, by_name.name) == ("resize", "notify")
     assert all(gone(pid) for pid in pids)
+    # Stopped for good: an invocation that comes after the run stopped starts nothing.
+    late = by_arn.invoke({}, "test")
+    assert by_arn.process is None
+    assert not late.ok and late.error_type == "Stopped", late

@@ -46,15 +46,15 @@ def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None
         return Answer(err.code, dict(err.headers.items()), err.read())
 
 
-def eventually(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
+def eventually(check: Callable[[], Any], what: str = "", seconds: float = WAIT_SECONDS) -> Any:
     """`check()`'s first truthy answer, asked again until `seconds` pass."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
-        time.sleep(0.25)
-    raise AssertionError(f"never happened: {what}")
+        time.sleep(0.1)
+    raise AssertionError(f"never happened after {seconds} s: {what or check}")
 
 
 def jpeg() -> bytes:

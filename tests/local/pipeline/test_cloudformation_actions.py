@@ -208,9 +208,14 @@ def test_executing_an_unchanged_change_set_given_every_parameter_is_a_no_op(
     lines: list[str] = []
     assert run(aws, config, inputs, lines).succeeded
     assert run(aws, execute(stack), {}, lines).succeeded
+    events = len(aws["cfn"].describe_stack_events(StackName=stack)["StackEvents"])
     assert run(aws, config, inputs, lines).succeeded
 
-    assert run(aws, execute(stack), {}, lines).succeeded
+    skipped = run(aws, execute(stack), {}, lines)
+
+    assert skipped.succeeded
+    assert skipped.summary == f"{stack}: change set {stack}-pipeline has no changes: not executed"
+    assert len(aws["cfn"].describe_stack_events(StackName=stack)["StackEvents"]) == events
 
 
 def test_a_changed_template_updates_the_stack(aws: dict, tmp_path: Path, stack: str) -> None:

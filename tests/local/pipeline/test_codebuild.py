@@ -27,7 +27,7 @@ import boto3
 import pytest
 
 from infra.errors import InfraError
-from infra.local.pipeline.buildspec import matches, parse_buildspec
+from infra.local.pipeline.buildspec import parse_buildspec, select_files
 from infra.local.pipeline.codebuild import BuildContext, BuildResult, load_buildspec, run_build
 from infra.local.pipeline.model import EnvironmentVariable, ProjectDef
 from pipelines.buildspecs import check_buildspec
@@ -380,7 +380,13 @@ phases:
     }
 
 
-def test_codebuild_variables_and_the_local_aws(builds: Builds) -> None:
+def test_codebuild_variables_and_the_local_aws(
+    builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caller's own AWS identity, which the build must never see.
+    monkeypatch.setenv("AWS_PROFILE", "callers-profile")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "callers-token")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACALLER")
     extra = builds.source({"e.txt": "e"}, name="extra")
     started = int(time.time() * 1000)
     result = builds.run(
@@ -735,14 +741,23 @@ def test_a_buildspec_file_of_the_source(builds: Builds) -> None:
         builds.run("buildspec.yml")
 
 
-def test_the_repository_buildspec_parses() -> None:
+def test_the_repository_buildspec_parses_and_its_artifact_leaves_out_the_machines_files(
+    tmp_path: Path,
+) -> None:
     spec = load_buildspec(ProjectDef(name="app-build", buildspec="buildspec.yml"), REPO)
     assert [len(phase.commands) > 0 for phase in spec.phases] == [True, True, True, False]
     assert spec.artifacts is not None and spec.artifacts.files == ("**/*",)
-    assert matches(".venv*/**/*", ".venv-checkov/bin/checkov")
-    assert matches("**/__pycache__/**/*", "infra/__pycache__/cli.cpython-311.pyc")
-    assert not matches(".git/**/*", "infra/.gitkeep")
     assert [report.group for report in spec.reports] == ["tests"]
+    kept = ["build/templates/dev/data.json", "infra/.gitkeep", "infra/cli.py", "web/app.js"]
+    left_out = [
+        ".git/HEAD", ".venv-checkov/bin/checkov", ".venv/bin/python", ".pip-cache/x.whl",
+        "infra/__pycache__/cli.cpython-311.pyc", "build/lambdas/a.zip", "build/cache/x",
+    ]  # fmt: skip
+    for relative in kept + left_out:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("x")
+    chosen = select_files(tmp_path, spec.artifacts.files, spec.artifacts.exclude_paths)
+    assert chosen == sorted(kept)
 
 
 @pytest.mark.parametrize(
