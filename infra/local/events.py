@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -484,12 +483,3 @@ def scheduled_event(rule: ScheduleRule, moment: datetime, region: str) -> dict[s
         "resources": [rule.arn],
         "detail": {},
     }
-
-
-def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
