@@ -57,6 +57,9 @@ class Judgement(Protocol):
     @property
     def iam(self) -> tuple[str, ...]: ...
 
+    @property
+    def allowed(self) -> tuple[str, ...]: ...  # findings an allowance let through
+
 
 Judge = Callable[[ChangeSet], Judgement]
 
@@ -110,9 +113,11 @@ def clear_failed_creation(
 
 
 def report_gate(report: Judgement, echo: Echo, warn: Echo) -> None:
+    """What the gate found: IAM notes, blocking findings, and what an allowance let through
+    (never silently)."""
     for line in report.iam:
         echo(f"iam: {line}")
-    for line in report.blocking:
+    for line in (*report.blocking, *report.allowed):
         warn(line)
 
 

@@ -169,9 +169,7 @@ def deploy_environment(
     session.require_deployed(targets)
     upload = session.template_upload()
     cfn = session.cloudformation
-    judge = change_set_judge(
-        cfn, sqs=lambda: session.client("sqs"), allowances=allowances, say=warn
-    )
+    judge = change_set_judge(cfn, sqs=lambda: session.client("sqs"), allowances=allowances)
     for target in targets:
         if target.carries_code:
             upload_functions(session, zips, echo)

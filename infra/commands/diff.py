@@ -123,8 +123,6 @@ def diff_command(
             report = evaluate_change_set(
                 cfn, target.stack_name, change_set.name, sqs=sqs, allowances=allowances
             )
-            for allowed in report.allowed:
-                echo(allowed)
             report_gate(report, echo, echo)
         finally:
             discard(cfn, change_set)

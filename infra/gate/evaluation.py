@@ -8,7 +8,6 @@ removed, SQS (how many messages it holds, which queues use it as their dead-lett
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,23 +97,14 @@ def change_set_judge(
     *,
     sqs: Any | None = None,
     allowances: Allowances | None = None,
-    say: Callable[[str], None] | None = None,
 ) -> Callable[[ChangeSet], GateReport]:
-    """`evaluate_change_set` in the shape `deploy.deploy_stack` takes as its `judge`.
-
-    `say` prints each finding an allowance let through (`deploy_stack` prints the rest).
-    """
+    """`evaluate_change_set` in the shape `deploy.deploy_stack` takes as its `judge`
+    (`deploy_stack` prints what it found, what an allowance let through included)."""
 
     def judge(change_set: ChangeSet) -> GateReport:
-        report = evaluate_change_set(
+        return evaluate_change_set(
             cfn, change_set.stack, change_set.name, sqs=sqs, allowances=allowances
         )
-        for line in report.allowed:
-            if say is not None:
-                say(line)
-            else:
-                print(line, file=sys.stderr)  # never silently
-        return report
 
     return judge
 

@@ -30,6 +30,7 @@ class Said:
 
     blocking: tuple[str, ...] = ()
     iam: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:

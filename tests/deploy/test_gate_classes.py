@@ -1480,7 +1480,7 @@ def test_deploy_refuses_a_protection_off_unless_allowed_and_says_what_it_allowed
             cfn, unprotected, said.append, judge=change_set_judge(cfn, sqs=sqs), sleep=no_sleep
         )
     allowances = Allowances.parse([f"{stack}:Table:deletion-protection"])
-    judge = change_set_judge(cfn, sqs=sqs, allowances=allowances, say=said.append)
+    judge = change_set_judge(cfn, sqs=sqs, allowances=allowances)
     deployed = deploy_stack(cfn, unprotected, said.append, judge=judge, sleep=no_sleep)
 
     assert deployed.result == "updated"
